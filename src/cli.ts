@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { buildApp } from './app.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { createLogger } from './infra/logger.js';
+import { ensureAdmin } from './modules/auth/admin-account.js';
+import { createRuntime, type Runtime } from './runtime.js';
+
+const USAGE = `usage: tokenpool <command> [--no-migrate]
+
+commands:
+  serve          API and workers in one process (what npm start runs)
+  api            the HTTP API only (jobs run in-process unless REDIS_URL is set)
+  worker         background jobs only (needs REDIS_URL)
+  migrate        run pending database migrations and exit
+  create-admin   create or promote an admin: --email E (or ADMIN_EMAIL), password from ADMIN_PASSWORD or --password`;
+
+type Command = 'serve' | 'api' | 'worker' | 'migrate' | 'create-admin';
+const COMMANDS: Command[] = ['serve', 'api', 'worker', 'migrate', 'create-admin'];
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: {
+      'no-migrate': { type: 'boolean', default: false },
+      email: { type: 'string' },
+      password: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const command = positionals[0] as Command | undefined;
+  if (values.help || !command || !COMMANDS.includes(command)) fail(USAGE);
+
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(`configuration error: ${error.message}`);
+    throw error;
+  }
+  if (command === 'worker' && !config.REDIS_URL)
+    fail('configuration error: REDIS_URL must be set to run a separate worker');
+
+  const logger = createLogger(config.LOG_LEVEL);
+  const runtime = await createRuntime(config, { logger, migrate: !values['no-migrate'] });
+
+  if (command === 'migrate') {
+    logger.info('migrations are up to date');
+    return runtime.close();
+  }
+  if (command === 'create-admin') {
+    const email = values.email ?? config.ADMIN_EMAIL;
+    const password = values.password ?? config.ADMIN_PASSWORD;
+    if (!email || !password) {
+      await runtime.close();
+      fail('create-admin needs --email (or ADMIN_EMAIL) and ADMIN_PASSWORD (or --password)');
+    }
+    const outcome = await ensureAdmin(runtime.db, { email, password, resetPassword: true });
+    logger.info({ email, outcome }, 'admin account ready');
+    return runtime.close();
+  }
+
+  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
+    await ensureAdmin(runtime.db, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD, resetPassword: false });
+  }
+  // Without Redis there is no shared queue, so whoever enqueues a job must also run it.
+  if (command !== 'api' || !config.REDIS_URL) runtime.startWorkers();
+  const app = command === 'worker' ? undefined : await buildApp(runtime);
+  if (app) await app.listen({ port: config.PORT, host: config.HOST });
+  logger.info({ command }, 'started');
+  onShutdown(runtime, async () => app?.close());
+}
+
+function onShutdown(runtime: Runtime, closeServer: () => Promise<unknown>): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      runtime.logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    runtime.logger.info({ signal }, 'shutting down');
+    // A stuck request or job must not keep the process alive forever.
+    setTimeout(() => {
+      runtime.logger.error('shutdown took longer than 30 s: exiting');
+      process.exit(1);
+    }, 30_000).unref();
+    // The server stops accepting and finishes its requests, then the queue finishes its jobs.
+    await closeServer();
+    await runtime.close();
+    runtime.logger.info('stopped');
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, (s) => void stop(s));
+}
+
+main().catch((error: unknown) => {
+  createLogger('error').fatal({ err: error }, 'failed to start');
+  process.exitCode = 1;
+});

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      PORT: 3000,
+      HOST: '127.0.0.1',
+      DATA_DIR: './data',
+      PUBLIC_URL: 'http://localhost:3000',
+      ACCESS_TOKEN_TTL_SECONDS: 900,
+      REFRESH_TOKEN_TTL_SECONDS: 2_592_000,
+      TOKEN_POOL_SIZE: 100,
+      TOKEN_TTL_SECONDS: 120,
+      WORKER_CONCURRENCY: 8,
+      MAX_UPLOAD_BYTES: 104_857_600,
+      LOGIN_RATE_LIMIT: 10,
+      LOG_LEVEL: 'info',
+    });
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.REDIS_URL).toBeUndefined();
+  });
+
+  it('converts numbers and derives PUBLIC_URL from PORT', () => {
+    const config = loadConfig({ PORT: '8080', TOKEN_POOL_SIZE: '10', PUBLIC_URL: '' });
+    expect(config.PORT).toBe(8080);
+    expect(config.TOKEN_POOL_SIZE).toBe(10);
+    expect(config.PUBLIC_URL).toBe('http://localhost:8080');
+    expect(loadConfig({ PUBLIC_URL: 'https://pool.example.com/' }).PUBLIC_URL).toBe('https://pool.example.com');
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /^PORT must be integer/],
+    [{ PORT: '70000' }, /^PORT /],
+    [{ TOKEN_POOL_SIZE: '0' }, /^TOKEN_POOL_SIZE /],
+    [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL has a value that is not allowed/],
+    [{ DATABASE_URL: 'not a url' }, /^DATABASE_URL must match format/],
+    [{ ADMIN_EMAIL: 'root@example.com' }, /^ADMIN_EMAIL and ADMIN_PASSWORD must be set together/],
+    [{ NODE_ENV: 'production' }, /^JWT_SECRET must be set to at least 32 bytes/],
+    [{ NODE_ENV: 'production', JWT_SECRET: 'short' }, /^JWT_SECRET /],
+  ])('refuses %o with one line naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('never echoes a secret in its error', () => {
+    expect(() => loadConfig({ ADMIN_EMAIL: 'a@b.co', ADMIN_PASSWORD: 'short' })).toThrow(/ADMIN_PASSWORD.*\*\*\*/);
+  });
+
+  it('accepts production with a long secret', () => {
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).NODE_ENV).toBe('production');
+  });
+});

@@ -1,0 +1,94 @@
+import Type, { type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+const PositiveInt = Type.Integer({ minimum: 1 });
+const Url = Type.String({ format: 'uri' });
+
+/**
+ * The environment, as the service reads it. This module is the only reader of `process.env`;
+ * everything else receives a parsed {@link Config}.
+ */
+const EnvSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
+    default: 'development',
+  }),
+  PORT: Type.Integer({ ...Port, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  DATA_DIR: Type.String({ minLength: 1, default: './data' }),
+  DATABASE_URL: Type.Optional(Url),
+  REDIS_URL: Type.Optional(Url),
+  SMTP_URL: Type.Optional(Url),
+  PUBLIC_URL: Type.Optional(Url),
+  JWT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ ...PositiveInt, default: 900 }),
+  REFRESH_TOKEN_TTL_SECONDS: Type.Integer({ ...PositiveInt, default: 2_592_000 }),
+  TOKEN_POOL_SIZE: Type.Integer({ ...PositiveInt, maximum: 10_000_000, default: 100 }),
+  TOKEN_TTL_SECONDS: Type.Integer({ ...PositiveInt, default: 120 }),
+  WORKER_CONCURRENCY: Type.Integer({ ...PositiveInt, maximum: 1000, default: 8 }),
+  ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email' })),
+  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 128 })),
+  MAX_UPLOAD_BYTES: Type.Integer({ ...PositiveInt, default: 104_857_600 }),
+  LOGIN_RATE_LIMIT: Type.Integer({ ...PositiveInt, default: 10 }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info' },
+  ),
+});
+
+type Env = Static<typeof EnvSchema>;
+
+export type Config = Omit<Env, 'PUBLIC_URL'> & { PUBLIC_URL: string };
+
+export type EnvInput = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const MIN_PRODUCTION_SECRET_BYTES = 32;
+
+/** Parses the environment once; a bad value throws a {@link ConfigError} naming the variable. */
+export function loadConfig(input: EnvInput = process.env): Config {
+  const known = Object.keys(EnvSchema.properties);
+  // An empty variable means "unset", as it does for most tools that read the environment.
+  const raw = Object.fromEntries(
+    known.flatMap((key) => {
+      const value = input[key];
+      return value === undefined || value.trim() === '' ? [] : [[key, value.trim()]];
+    }),
+  );
+  const env = Value.Convert(EnvSchema, Value.Default(EnvSchema, raw));
+  const [error] = Value.Errors(EnvSchema, env);
+  if (error) {
+    const variable = error.instancePath.replace(/^\//, '') || 'environment';
+    const given = raw[variable] === undefined ? '' : ` (got ${JSON.stringify(redact(variable, raw[variable]))})`;
+    throw new ConfigError(`${variable} ${describe(error.message)}${given}`);
+  }
+  const parsed = env as Env;
+  if (parsed.NODE_ENV === 'production') {
+    const bytes = parsed.JWT_SECRET ? Buffer.byteLength(parsed.JWT_SECRET) : 0;
+    if (bytes < MIN_PRODUCTION_SECRET_BYTES) {
+      throw new ConfigError(
+        `JWT_SECRET must be set to at least ${MIN_PRODUCTION_SECRET_BYTES} bytes when NODE_ENV=production`,
+      );
+    }
+  }
+  if (Boolean(parsed.ADMIN_EMAIL) !== Boolean(parsed.ADMIN_PASSWORD)) {
+    throw new ConfigError('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
+  }
+  return {
+    ...parsed,
+    PUBLIC_URL: (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, ''),
+  };
+}
+
+function describe(message: string): string {
+  return message === 'must match a schema in anyOf' || message === 'must be equal to constant'
+    ? 'has a value that is not allowed'
+    : message;
+}
+
+function redact(variable: string, value: unknown): unknown {
+  return /SECRET|PASSWORD|_URL/.test(variable) ? '***' : value;
+}

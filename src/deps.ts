@@ -1,0 +1,19 @@
+import type { Config } from './config.js';
+import type { Database, Db } from './infra/db/database.js';
+import type { Logger } from './infra/logger.js';
+import type { Mailer } from './infra/mail/mailer.js';
+import type { JobQueue } from './infra/queue/queue.js';
+import type { RateLimiter } from './infra/rate-limit/rate-limiter.js';
+import type { AccessTokens } from './modules/auth/access-tokens.js';
+
+/** What the app and the job handlers are built from; entry points and tests make one. */
+export interface Deps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly database: Database;
+  readonly db: Db;
+  readonly queue: JobQueue;
+  readonly mailer: Mailer;
+  readonly rateLimiter: RateLimiter;
+  readonly accessTokens: AccessTokens;
+}

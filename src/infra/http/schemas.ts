@@ -1,0 +1,52 @@
+import Type, { type Static, type TSchema } from 'typebox';
+
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.String({ description: 'Stable error code, e.g. VALIDATION_FAILED.' }),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+  },
+  { description: 'An RFC 9457 problem document (application/problem+json).' },
+);
+
+/** Response schemas for the given error statuses, all problem documents. */
+export function problems(...statuses: number[]): Record<number, typeof Problem> {
+  return Object.fromEntries(statuses.map((status) => [status, Problem]));
+}
+
+export const Uuid = Type.String({ format: 'uuid' });
+export const Timestamp = Type.String({ format: 'date-time', description: 'ISO-8601, UTC.' });
+export const IdParams = Type.Object({ id: Uuid });
+
+export const PageQuery = Type.Object({
+  page: Type.Integer({ minimum: 1, default: 1, description: 'From 1; a page past the end is empty.' }),
+  pageSize: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+});
+export type PageQuery = Static<typeof PageQuery>;
+
+export const PageMeta = Type.Object({
+  page: Type.Integer(),
+  pageSize: Type.Integer(),
+  total: Type.Integer(),
+  totalPages: Type.Integer(),
+});
+
+export function Paged<T extends TSchema>(item: T) {
+  return Type.Object({ data: Type.Array(item), meta: PageMeta });
+}
+
+export interface Page<T> {
+  data: T[];
+  meta: Static<typeof PageMeta>;
+}
+
+export function pageOf<T>(data: T[], total: number, { page, pageSize }: PageQuery): Page<T> {
+  return { data, meta: { page, pageSize, total, totalPages: Math.ceil(total / pageSize) } };
+}
+
+export function pageOffset({ page, pageSize }: PageQuery): number {
+  return (page - 1) * pageSize;
+}

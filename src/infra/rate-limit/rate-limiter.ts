@@ -1,0 +1,51 @@
+import type { Redis } from 'ioredis';
+
+export interface RateLimitResult {
+  allowed: boolean;
+  /** Milliseconds until the window that refused this hit ends. */
+  retryAfterMs: number;
+}
+
+/** Fixed-window counters: at most `limit` hits per key in each window of `windowMs`. */
+export interface RateLimiter {
+  hit(key: string, limit: number, windowMs: number): Promise<RateLimitResult>;
+}
+
+/** One process only: the embedded default. */
+export function createMemoryRateLimiter(now: () => number = Date.now): RateLimiter {
+  const windows = new Map<string, { count: number; resetAt: number }>();
+  return {
+    async hit(key, limit, windowMs) {
+      const time = now();
+      // Drop expired windows as we go, so the map cannot grow without bound.
+      if (windows.size > 10_000) {
+        for (const [k, w] of windows) if (w.resetAt <= time) windows.delete(k);
+      }
+      let window = windows.get(key);
+      if (!window || window.resetAt <= time) {
+        window = { count: 0, resetAt: time + windowMs };
+        windows.set(key, window);
+      }
+      window.count += 1;
+      return { allowed: window.count <= limit, retryAfterMs: window.resetAt - time };
+    },
+  };
+}
+
+// INCR and the first PEXPIRE in one script, so a crash between them cannot leave a counter
+// that never expires.
+const HIT_SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return { count, redis.call('PTTL', KEYS[1]) }
+`;
+
+/** Shared by every process that uses the same Redis. */
+export function createRedisRateLimiter(redis: Redis, prefix: string): RateLimiter {
+  return {
+    async hit(key, limit, windowMs) {
+      const [count, ttl] = (await redis.eval(HIT_SCRIPT, 1, `${prefix}:rate:${key}`, windowMs)) as [number, number];
+      return { allowed: count <= limit, retryAfterMs: Math.max(ttl, 0) };
+    },
+  };
+}

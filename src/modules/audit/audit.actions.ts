@@ -1,0 +1,16 @@
+/** Every action the audit log records. Modules add theirs here, so the list is the documentation. */
+export const AUDIT_ACTIONS = [
+  'user.registered',
+  'auth.login',
+  'auth.login_failed',
+  'auth.refresh',
+  'auth.refresh_reused',
+  'auth.logout',
+  'auth.password_reset_requested',
+  'auth.password_reset',
+  'auth.password_changed',
+  'auth.email_verified',
+  'auth.admin_ensured',
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];

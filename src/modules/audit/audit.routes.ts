@@ -1,0 +1,77 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Deps } from '../../deps.js';
+import { errors } from '../../infra/http/errors.js';
+import { IdParams, Paged, pageOf, pageOffset, problems } from '../../infra/http/schemas.js';
+import { principal } from '../auth/authenticate.js';
+import { AuditDetail, AuditQuery, AuditSummary } from './audit.schemas.js';
+import { countAuditEntries, findAuditEntry, listAuditEntries } from './audit.sql.js';
+
+const tags = ['audit'];
+
+export const auditRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
+  const { db } = deps;
+
+  app.get(
+    '/logs',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags,
+        summary: 'A page of audit entries, newest first',
+        description: 'A user sees their own entries; an admin sees all and may filter by userId.',
+        querystring: AuditQuery,
+        response: { 200: Paged(AuditSummary), ...problems(400, 403) },
+      },
+    },
+    async (request) => {
+      const caller = principal(request);
+      const { action, userId, ...page } = request.query;
+      if (caller.role !== 'admin' && userId && userId !== caller.userId) {
+        throw errors.forbidden('Only admins may read the entries of other users.');
+      }
+      const filter = { action, userId: caller.role === 'admin' ? userId : caller.userId };
+      const [rows, total] = await Promise.all([
+        listAuditEntries(db, filter, page.pageSize, pageOffset(page)),
+        countAuditEntries(db, filter),
+      ]);
+      return pageOf(
+        rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() })),
+        total,
+        page,
+      );
+    },
+  );
+
+  app.get(
+    '/logs/:id',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags,
+        summary: 'One audit entry',
+        params: IdParams,
+        response: { 200: AuditDetail, ...problems(400, 403, 404) },
+      },
+    },
+    async (request) => {
+      const caller = principal(request);
+      const found = await findAuditEntry(db, request.params.id);
+      if (!found) throw errors.notFound('The audit entry');
+      const { entry, user } = found;
+      if (caller.role !== 'admin' && entry.userId !== caller.userId) {
+        throw errors.forbidden('Only admins may read the entries of other users.');
+      }
+      return {
+        id: entry.id,
+        action: entry.action,
+        user,
+        target: entry.targetType && entry.targetId ? { type: entry.targetType, id: entry.targetId } : null,
+        ip: entry.ip,
+        userAgent: entry.userAgent,
+        requestId: entry.requestId,
+        metadata: entry.metadata,
+        createdAt: entry.createdAt.toISOString(),
+      };
+    },
+  );
+};

@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import { EncryptJWT, jwtDecrypt } from 'jose';
+
+export type Role = 'user' | 'admin';
+
+export interface AccessClaims {
+  userId: string;
+  role: Role;
+  sessionId: string;
+}
+
+const ISSUER = 'tokenpool';
+
+/**
+ * Access tokens are JWTs whose claims are encrypted (JWE, `dir` + `A256GCM`): a client holds an
+ * opaque string, and nobody without the key can read or forge the claims.
+ */
+export function createAccessTokens(secret: string, ttlSeconds: number) {
+  // `dir` with A256GCM needs exactly 32 bytes; hashing accepts a secret of any length.
+  const key = createHash('sha256').update(secret).digest();
+  return {
+    ttlSeconds,
+    async issue(claims: AccessClaims): Promise<string> {
+      return new EncryptJWT({ role: claims.role, sid: claims.sessionId })
+        .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
+        .setSubject(claims.userId)
+        .setIssuer(ISSUER)
+        .setIssuedAt()
+        .setExpirationTime(`${ttlSeconds}s`)
+        .encrypt(key);
+    },
+    /** The claims of a valid token, or `undefined` for anything else: expired, forged, malformed. */
+    async verify(token: string): Promise<AccessClaims | undefined> {
+      try {
+        const { payload } = await jwtDecrypt(token, key, { issuer: ISSUER });
+        const { sub, role, sid } = payload;
+        if (typeof sub !== 'string' || typeof sid !== 'string' || (role !== 'user' && role !== 'admin'))
+          return undefined;
+        return { userId: sub, role, sessionId: sid };
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+export type AccessTokens = ReturnType<typeof createAccessTokens>;

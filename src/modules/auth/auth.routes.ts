@@ -1,0 +1,149 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { Deps } from '../../deps.js';
+import { requestContext } from '../../infra/http/request-context.js';
+import { problems } from '../../infra/http/schemas.js';
+import { presentUser } from '../users/users.schemas.js';
+import {
+  ChangePasswordBody,
+  ForgotPasswordBody,
+  LoginBody,
+  RefreshBody,
+  RegisterBody,
+  RegisterResponse,
+  ResetPasswordBody,
+  TokenPair,
+  VerifyEmailBody,
+} from './auth.schemas.js';
+import { createAuthService } from './auth.service.js';
+import { principal } from './authenticate.js';
+
+const NoContent = Type.Unsafe<void>({ type: 'null', description: 'No content' });
+const tags = ['auth'];
+
+export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
+  const auth = createAuthService(deps);
+
+  app.post(
+    '/auth/register',
+    {
+      schema: {
+        tags,
+        summary: 'Create an account; a welcome e-mail follows',
+        body: RegisterBody,
+        response: { 201: RegisterResponse, ...problems(400, 409) },
+      },
+    },
+    async (request, reply) => {
+      const user = await auth.register(request.body, requestContext(request));
+      return reply.status(201).send({ user: presentUser(user) });
+    },
+  );
+
+  app.post(
+    '/auth/login',
+    {
+      schema: {
+        tags,
+        summary: 'Exchange e-mail and password for a token pair',
+        description: 'Rate limited per IP and per e-mail (LOGIN_RATE_LIMIT a minute).',
+        body: LoginBody,
+        response: { 200: TokenPair, ...problems(400, 401, 429) },
+      },
+    },
+    async (request) => auth.login(request.body, requestContext(request)),
+  );
+
+  app.post(
+    '/auth/refresh',
+    {
+      schema: {
+        tags,
+        summary: 'Spend a refresh token for a new pair',
+        description: 'A refresh token works once; presenting a spent one ends the whole session.',
+        body: RefreshBody,
+        response: { 200: TokenPair, ...problems(400, 401) },
+      },
+    },
+    async (request) => auth.refresh(request.body.refreshToken, requestContext(request)),
+  );
+
+  app.post(
+    '/auth/logout',
+    {
+      config: { auth: 'user' },
+      schema: { tags, summary: "End this session's access and refresh tokens", response: { 204: NoContent } },
+    },
+    async (request, reply) => {
+      await auth.logout(principal(request), requestContext(request));
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/auth/forgot-password',
+    {
+      schema: {
+        tags,
+        summary: 'E-mail a password reset link',
+        description: 'Answers 202 whether or not the e-mail is known. Rate limited like login.',
+        body: ForgotPasswordBody,
+        response: { 202: Type.Unsafe<void>({ type: 'null', description: 'Accepted' }), ...problems(400, 429) },
+      },
+    },
+    async (request, reply) => {
+      await auth.forgotPassword(request.body.email, requestContext(request));
+      return reply.status(202).send();
+    },
+  );
+
+  app.post(
+    '/auth/reset-password',
+    {
+      schema: {
+        tags,
+        summary: 'Set a new password with the e-mailed token',
+        description: 'The token works once, for one hour; every session of the user ends.',
+        body: ResetPasswordBody,
+        response: { 204: NoContent, ...problems(400) },
+      },
+    },
+    async (request, reply) => {
+      await auth.resetPassword(request.body, requestContext(request));
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/auth/verify-email',
+    {
+      schema: {
+        tags,
+        summary: 'Confirm the e-mail address with the token from the welcome e-mail',
+        body: VerifyEmailBody,
+        response: { 204: NoContent, ...problems(400) },
+      },
+    },
+    async (request, reply) => {
+      await auth.verifyEmail(request.body.token, requestContext(request));
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/auth/change-password',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags,
+        summary: 'Change the password; every other session ends',
+        body: ChangePasswordBody,
+        response: { 204: NoContent, ...problems(400) },
+      },
+    },
+    async (request, reply) => {
+      await auth.changePassword(principal(request), request.body, requestContext(request));
+      return reply.status(204).send();
+    },
+  );
+};

@@ -1,0 +1,49 @@
+import type { Deps } from '../../deps.js';
+import { defineJob, type JobHandler, PermanentJobError } from '../../infra/queue/queue.js';
+import { findUserById } from '../users/users.sql.js';
+import { passwordResetEmail, welcomeEmail } from './emails.js';
+import { insertOneTimeToken } from './one-time-tokens.sql.js';
+import { hashToken, newOpaqueToken } from './secure-tokens.js';
+
+type EmailJobDeps = Pick<Deps, 'db' | 'mailer' | 'config'>;
+
+interface UserPayload {
+  userId: string;
+}
+
+export const EMAIL_VERIFICATION_TTL_SECONDS = 7 * 24 * 3600;
+export const PASSWORD_RESET_TTL_SECONDS = 3600;
+
+export const welcomeEmailJob = defineJob<UserPayload>('auth.welcome-email');
+export const passwordResetEmailJob = defineJob<UserPayload>('auth.password-reset-email');
+
+// The link's token is made here, not in the request: queue payloads then hold no secret. A retry
+// makes another token; each stays valid until used or expired, which is harmless.
+async function linkFor(deps: EmailJobDeps, userId: string, purpose: 'password_reset' | 'email_verification') {
+  const token = newOpaqueToken();
+  const ttlSeconds = purpose === 'password_reset' ? PASSWORD_RESET_TTL_SECONDS : EMAIL_VERIFICATION_TTL_SECONDS;
+  await insertOneTimeToken(deps.db, { userId, purpose, tokenHash: hashToken(token), ttlSeconds });
+  const page = purpose === 'password_reset' ? 'reset-password' : 'verify-email';
+  return `${deps.config.PUBLIC_URL}/${page}?token=${token}`;
+}
+
+async function loadUser(deps: EmailJobDeps, userId: string) {
+  const user = await findUserById(deps.db, userId);
+  if (!user) throw new PermanentJobError(`user ${userId} does not exist`);
+  return user;
+}
+
+export function welcomeEmailHandler(deps: EmailJobDeps): JobHandler<UserPayload> {
+  return async ({ userId }) => {
+    const user = await loadUser(deps, userId);
+    await deps.mailer.send(welcomeEmail(user.email, user.name, await linkFor(deps, user.id, 'email_verification')));
+  };
+}
+
+export function passwordResetEmailHandler(deps: EmailJobDeps): JobHandler<UserPayload> {
+  return async ({ userId }) => {
+    const user = await loadUser(deps, userId);
+    const link = await linkFor(deps, user.id, 'password_reset');
+    await deps.mailer.send(passwordResetEmail(user.email, user.name, link, PASSWORD_RESET_TTL_SECONDS / 60));
+  };
+}

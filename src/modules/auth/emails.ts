@@ -1,0 +1,33 @@
+import type { MailMessage } from '../../infra/mail/mailer.js';
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function message(to: string, subject: string, lines: string[], link: { label: string; url: string }): MailMessage {
+  const text = [...lines, '', `${link.label}: ${link.url}`, ''].join('\n');
+  const html = `${lines.map((line) => `<p>${escapeHtml(line)}</p>`).join('')}<p><a href="${escapeHtml(link.url)}">${escapeHtml(link.label)}</a></p>`;
+  return { to, subject, text, html };
+}
+
+export function welcomeEmail(to: string, name: string, verifyUrl: string): MailMessage {
+  return message(
+    to,
+    'Welcome to Tokenpool',
+    [`Hello ${name},`, 'your Tokenpool account is ready. Please confirm that this e-mail address is yours.'],
+    { label: 'Confirm your e-mail', url: verifyUrl },
+  );
+}
+
+export function passwordResetEmail(to: string, name: string, resetUrl: string, validMinutes: number): MailMessage {
+  return message(
+    to,
+    'Reset your Tokenpool password',
+    [
+      `Hello ${name},`,
+      `someone asked to reset the password of this account. The link works once, for ${validMinutes} minutes.`,
+      'If it was not you, ignore this e-mail: your password stays as it is.',
+    ],
+    { label: 'Choose a new password', url: resetUrl },
+  );
+}

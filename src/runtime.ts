@@ -1,0 +1,72 @@
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import type { Deps } from './deps.js';
+import { createDatabase } from './infra/db/database.js';
+import { createLogger, type Logger } from './infra/logger.js';
+import { createMailer } from './infra/mail/mailer.js';
+import { createBullmqQueue } from './infra/queue/bullmq-queue.js';
+import { createMemoryQueue } from './infra/queue/memory-queue.js';
+import { createMemoryRateLimiter, createRedisRateLimiter } from './infra/rate-limit/rate-limiter.js';
+import { createRedis } from './infra/redis.js';
+import { resolveJwtSecret } from './infra/secrets.js';
+import { jobRegistrations } from './jobs.js';
+import { createAccessTokens } from './modules/auth/access-tokens.js';
+
+export interface RuntimeOptions {
+  logger?: Logger;
+  /** Prefix of every Redis key; tests give each file its own. @defaultValue 'tokenpool' */
+  redisPrefix?: string;
+  /** Run pending migrations before anything else. @defaultValue true */
+  migrate?: boolean;
+}
+
+export interface Runtime extends Deps {
+  /** Starts running queued jobs in this process. */
+  startWorkers(): void;
+  /** Closes everything this runtime opened: queue (after its running jobs), mailer, Redis, database. */
+  close(): Promise<void>;
+}
+
+/** Wires the adapters the configuration asks for: PostgreSQL or PGlite, Redis or memory, SMTP or outbox. */
+export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const prefix = options.redisPrefix ?? 'tokenpool';
+  const database = await createDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  let redis: Redis | undefined;
+  try {
+    if (options.migrate ?? true) await database.migrate();
+    redis = config.REDIS_URL ? createRedis(config.REDIS_URL) : undefined;
+    const queue = redis ? createBullmqQueue({ redis, logger, prefix }) : createMemoryQueue(logger);
+    const mailer = createMailer({ smtpUrl: config.SMTP_URL, outboxDir: join(config.DATA_DIR, 'outbox') });
+    const secret = await resolveJwtSecret(config.JWT_SECRET, config.DATA_DIR);
+    const deps: Deps = {
+      config,
+      logger,
+      database,
+      db: database.db,
+      queue,
+      mailer,
+      rateLimiter: redis ? createRedisRateLimiter(redis, prefix) : createMemoryRateLimiter(),
+      accessTokens: createAccessTokens(secret, config.ACCESS_TOKEN_TTL_SECONDS),
+    };
+    const connection = redis;
+    return {
+      ...deps,
+      startWorkers() {
+        queue.process(jobRegistrations(deps), { concurrency: config.WORKER_CONCURRENCY });
+      },
+      async close() {
+        // Jobs first: a running job may still send mail or write to the database.
+        await queue.close();
+        await mailer.close();
+        await connection?.quit();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    redis?.disconnect();
+    await database.close().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem } from './helpers/client.js';
+import { type Harness, startHarness } from './helpers/harness.js';
+
+let harness: Harness;
+
+beforeAll(async () => {
+  harness = await startHarness();
+});
+afterAll(() => harness.close());
+
+describe('HTTP edge', () => {
+  it('answers unknown routes with a 404 problem and wrong methods with 405 and Allow', async () => {
+    expectProblem(await harness.app.inject({ method: 'GET', url: '/api/v1/nothing-here' }), 404, 'ROUTE_NOT_FOUND');
+    const wrongMethod = await harness.app.inject({ method: 'GET', url: '/api/v1/auth/login' });
+    expectProblem(wrongMethod, 405, 'METHOD_NOT_ALLOWED');
+    expect(wrongMethod.headers.allow).toBe('POST');
+  });
+
+  it('answers bad JSON, a wrong content type and an oversized body with problems', async () => {
+    const badJson = await harness.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      headers: { 'content-type': 'application/json' },
+      payload: '{nope',
+    });
+    expectProblem(badJson, 400);
+    const wrongType = await harness.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      headers: { 'content-type': 'text/csv' },
+      payload: 'a,b',
+    });
+    expectProblem(wrongType, 415);
+    const huge = await harness.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) }),
+    });
+    expectProblem(huge, 413);
+  });
+
+  it('echoes a sane x-request-id and makes one otherwise', async () => {
+    const given = await harness.app.inject({
+      method: 'GET',
+      url: '/health/live',
+      headers: { 'x-request-id': 'abc-123' },
+    });
+    expect(given.headers['x-request-id']).toBe('abc-123');
+    const insane = await harness.app.inject({
+      method: 'GET',
+      url: '/health/live',
+      headers: { 'x-request-id': 'a b\u0001' },
+    });
+    expect(insane.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('reports liveness and readiness', async () => {
+    expect((await harness.app.inject({ method: 'GET', url: '/health/live' })).json()).toEqual({ status: 'ok' });
+    expect((await harness.app.inject({ method: 'GET', url: '/health/ready' })).json()).toEqual({ status: 'ok' });
+  });
+
+  it('serves an OpenAPI 3.1 document covering every route, and the docs page', async () => {
+    const doc = (await harness.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    expect(doc.openapi).toBe('3.1.0');
+    const routes = Object.entries(doc.paths as Record<string, object>).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        'POST /api/v1/auth/register',
+        'POST /api/v1/auth/login',
+        'POST /api/v1/auth/refresh',
+        'POST /api/v1/auth/logout',
+        'POST /api/v1/auth/forgot-password',
+        'POST /api/v1/auth/reset-password',
+        'POST /api/v1/auth/verify-email',
+        'POST /api/v1/auth/change-password',
+        'GET /api/v1/users/me',
+        'GET /api/v1/users',
+        'GET /api/v1/logs',
+        'GET /api/v1/logs/{id}',
+        'GET /health/live',
+        'GET /health/ready',
+      ]),
+    );
+    const me = doc.paths['/api/v1/users/me'].get;
+    expect(me.security).toEqual([{ bearerAuth: [] }]);
+    expect(Object.keys(me.responses)).toEqual(expect.arrayContaining(['200', '401']));
+    const docs = await harness.app.inject({ method: 'GET', url: '/docs/' });
+    expect(docs.statusCode).toBe(200);
+    expect(docs.body).toContain('swagger');
+  });
+
+  it('serves the pages that e-mailed links open, with nothing loaded from elsewhere', async () => {
+    for (const url of ['/', '/reset-password?token=x', '/verify-email?token=x']) {
+      const page = await harness.app.inject({ method: 'GET', url });
+      expect(page.statusCode, url).toBe(200);
+      expect(page.headers['content-type']).toMatch(/text\/html/);
+      expect(page.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(page.body).not.toMatch(/https?:\/\//);
+    }
+    const script = await harness.app.inject({ method: 'GET', url: '/assets/token-pages.js' });
+    expect(script.statusCode).toBe(200);
+  });
+});
