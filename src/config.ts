@@ -18,6 +18,7 @@ const EnvSchema = Type.Object({
   DATA_DIR: Type.String({ minLength: 1, default: './data' }),
   DATABASE_URL: Type.Optional(Url),
   REDIS_URL: Type.Optional(Url),
+  REDIS_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', default: 'tokenpool' }),
   SMTP_URL: Type.Optional(Url),
   PUBLIC_URL: Type.Optional(Url),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 1 })),

@@ -15,8 +15,6 @@ import { createAccessTokens } from './modules/auth/access-tokens.js';
 
 export interface RuntimeOptions {
   logger?: Logger;
-  /** Prefix of every Redis key; tests give each file its own. @defaultValue 'tokenpool' */
-  redisPrefix?: string;
   /** Run pending migrations before anything else. @defaultValue true */
   migrate?: boolean;
 }
@@ -31,7 +29,7 @@ export interface Runtime extends Deps {
 /** Wires the adapters the configuration asks for: PostgreSQL or PGlite, Redis or memory, SMTP or outbox. */
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
-  const prefix = options.redisPrefix ?? 'tokenpool';
+  const prefix = config.REDIS_PREFIX;
   const database = await createDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR });
   let redis: Redis | undefined;
   try {

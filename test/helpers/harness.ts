@@ -71,10 +71,11 @@ export async function startHarness(overrides: EnvInput = {}): Promise<Harness> {
     PUBLIC_URL: 'http://tokenpool.test',
     LOGIN_RATE_LIMIT: '1000',
     LOG_LEVEL: 'silent',
+    REDIS_PREFIX: redisPrefix,
     ...overrides,
   };
   const config = loadConfig(env);
-  const runtime = await createRuntime(config, { logger: pino({ level: 'silent' }), redisPrefix });
+  const runtime = await createRuntime(config, { logger: pino({ level: 'silent' }) });
   runtime.startWorkers();
   const app = await buildApp(runtime);
   await app.ready();

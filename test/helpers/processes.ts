@@ -1,0 +1,103 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import type { EnvInput } from '../../src/config.js';
+
+const CLI = new URL('../../dist/cli.js', import.meta.url).pathname;
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  output(): string;
+  /** Sends a signal and waits for the exit; answers the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs `node dist/cli.js <args>` to completion. */
+export async function runCli(
+  args: string[],
+  env: EnvInput,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+/** Starts a real service process (`serve`, `api` or `worker`) and, unless it is a worker, waits until it is ready. */
+export async function startProcess(command: 'serve' | 'api' | 'worker', env: EnvInput): Promise<ServiceProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI, command], {
+    env: { PATH: process.env.PATH, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  const exited = once(child, 'exit');
+  const url = `http://127.0.0.1:${port}`;
+  const service: ServiceProcess = {
+    child,
+    url,
+    output: () => output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
+  };
+  if (command === 'worker') {
+    await waitFor(
+      () => output.includes('"msg":"started"'),
+      20_000,
+      () => `worker did not start:\n${output}`,
+    );
+    return service;
+  }
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`${command} exited with ${child.exitCode}:\n${output}`);
+      return fetch(`${url}/health/ready`).then(
+        (response) => response.ok,
+        () => false,
+      );
+    },
+    30_000,
+    () => `${command} did not become ready:\n${output}`,
+  );
+  return service;
+}
+
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  message: () => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(message());
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

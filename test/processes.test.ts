@@ -1,0 +1,123 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PASSWORD, uniqueEmail } from './helpers/client.js';
+import { testEnvironment } from './helpers/environment.js';
+import { type Harness, startHarness } from './helpers/harness.js';
+import { runCli, type ServiceProcess, startProcess } from './helpers/processes.js';
+
+async function post(base: string, path: string, body: unknown, token?: string) {
+  const response = await fetch(`${base}/api/v1${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body ?? {}),
+  });
+  const text = await response.text();
+  // biome-ignore lint/suspicious/noExplicitAny: a test reads whatever JSON came back
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as any };
+}
+
+async function get(base: string, path: string, token: string) {
+  const response = await fetch(`${base}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+  // biome-ignore lint/suspicious/noExplicitAny: a test reads whatever JSON came back
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+describe('the command line', () => {
+  it('stops at start with one line naming a bad variable', async () => {
+    const result = await runCli(['serve'], { PORT: 'eighty' });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^configuration error: PORT must be integer/),
+    ]);
+  });
+
+  it('refuses an unknown command with its usage', async () => {
+    const result = await runCli(['dance'], {});
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('usage: tokenpool');
+  });
+});
+
+describe('serve on the embedded defaults', () => {
+  let dataDir: string;
+  let service: ServiceProcess | undefined;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'tokenpool-serve-'));
+  });
+  afterAll(async () => {
+    await service?.stop('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('migrates, ensures the admin, sends mail to the outbox and stops cleanly on SIGTERM', async () => {
+    const env = {
+      DATA_DIR: dataDir,
+      ADMIN_EMAIL: 'root@example.com',
+      ADMIN_PASSWORD: PASSWORD,
+      PUBLIC_URL: 'http://tokenpool.test',
+    };
+    service = await startProcess('serve', env);
+    const login = await post(service.url, '/auth/login', { email: 'root@example.com', password: PASSWORD });
+    expect(login.status).toBe(200);
+    expect((await get(service.url, '/users/me', login.body.accessToken)).body.role).toBe('admin');
+    expect(await service.stop('SIGTERM')).toBe(0);
+    expect(service.output()).toContain('"msg":"stopped"');
+
+    // A second start finds the same database and the same key: the old access token still works.
+    service = await startProcess('serve', env);
+    expect((await get(service.url, '/users/me', login.body.accessToken)).status).toBe(200);
+    expect(await service.stop('SIGINT')).toBe(0);
+  });
+});
+
+describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('api and worker processes', () => {
+  let harness: Harness;
+  const services: ServiceProcess[] = [];
+  let apiA: ServiceProcess;
+  let apiB: ServiceProcess;
+
+  beforeAll(async () => {
+    harness = await startHarness({ LOGIN_RATE_LIMIT: '4' });
+    // The harness's own process runs no workers here: only the worker process may send the mail.
+    await harness.runtime.queue.close();
+    const env = { ...harness.env, LOG_LEVEL: 'warn' };
+    apiA = await startProcess('api', env);
+    apiB = await startProcess('api', { ...env, ADMIN_EMAIL: undefined });
+    services.push(apiA, apiB, await startProcess('worker', env));
+  });
+  afterAll(async () => {
+    for (const service of services) await service.stop('SIGKILL');
+    await harness.close();
+  });
+
+  it('queues the welcome e-mail in one process and sends it from the worker', async () => {
+    const email = uniqueEmail('multi');
+    expect((await post(apiA.url, '/auth/register', { name: 'Multi', email, password: PASSWORD })).status).toBe(201);
+    const mail = await harness.mailbox.waitFor(email, 'Welcome', 15_000);
+    expect(mail.links[0]).toMatch(/verify-email\?token=/);
+  });
+
+  it('ends a session in every process at once when it logs out in one', async () => {
+    const email = uniqueEmail('multi');
+    await post(apiA.url, '/auth/register', { name: 'Multi', email, password: PASSWORD });
+    const { body: tokens } = await post(apiA.url, '/auth/login', { email, password: PASSWORD });
+    expect((await get(apiA.url, '/users/me', tokens.accessToken)).status).toBe(200);
+    expect((await post(apiB.url, '/auth/logout', undefined, tokens.accessToken)).status).toBe(204);
+    expect((await get(apiA.url, '/users/me', tokens.accessToken)).status).toBe(401);
+  });
+
+  it('shares the login rate limit across processes', async () => {
+    const email = uniqueEmail('limited');
+    const attempt = (service: ServiceProcess) =>
+      post(service.url, '/auth/login', { email, password: 'wrong password' });
+    const statuses = [];
+    for (const service of [apiA, apiB, apiA, apiB, apiA]) statuses.push((await attempt(service)).status);
+    // With per-process counters apiA would have seen at most four attempts from this IP (one login
+    // earlier in this file, three here) and let the fifth through; a shared counter refuses it.
+    expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);
+    expect(statuses[4]).toBe(429);
+  });
+});
