@@ -11,75 +11,78 @@ import { loadConfig } from '../../src/config.js';
 import { createRuntime } from '../../src/runtime.js';
 import { databaseUrlFor, testEnvironment } from './environment.js';
 import { outboxMailbox, startSmtpMailbox } from './mailbox.js';
-
 /** A fresh, isolated copy of PostgreSQL for one test file, cloned from the migrated template. */
 async function createTestDatabase() {
-  const { databaseUrl } = testEnvironment;
-  const template = inject('templateDatabase');
-  if (!databaseUrl || !template) return undefined;
-  const name = `tokenpool_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: databaseUrl });
-  await admin.connect();
-  await admin.query(`create database "${name}" template "${template}"`);
-  await admin.end();
-  return {
-    url: databaseUrlFor(databaseUrl, name),
-    async drop() {
-      const client = new pg.Client({ connectionString: databaseUrl });
-      await client.connect();
-      await client.query(`drop database if exists "${name}" with (force)`);
-      await client.end();
-    },
-  };
+    const { databaseUrl } = testEnvironment;
+    const template = inject('templateDatabase');
+    if (!databaseUrl || !template)
+        return undefined;
+    const name = `tokenpool_test_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    await admin.query(`create database "${name}" template "${template}"`);
+    await admin.end();
+    return {
+        url: databaseUrlFor(databaseUrl, name),
+        async drop() {
+            const client = new pg.Client({ connectionString: databaseUrl });
+            await client.connect();
+            await client.query(`drop database if exists "${name}" with (force)`);
+            await client.end();
+        },
+    };
 }
 async function deleteRedisKeys(url, prefix) {
-  const redis = new Redis(url);
-  const stream = redis.scanStream({ match: `${prefix}:*`, count: 500 });
-  for await (const keys of stream) if (keys.length > 0) await redis.unlink(...keys);
-  await redis.quit();
+    const redis = new Redis(url);
+    const stream = redis.scanStream({ match: `${prefix}:*`, count: 500 });
+    for await (const keys of stream)
+        if (keys.length > 0)
+            await redis.unlink(...keys);
+    await redis.quit();
 }
 /**
  * Starts the service as one process would, on real PostgreSQL, Redis and SMTP when the suite has
  * them, otherwise on the embedded defaults (PGlite, in-process jobs, `.eml` outbox).
  */
 export async function startHarness(overrides = {}) {
-  const dataDir = await mkdtemp(join(tmpdir(), 'tokenpool-test-'));
-  const database = await createTestDatabase();
-  const redisPrefix = `tokenpool-test-${randomBytes(6).toString('hex')}`;
-  const smtp = testEnvironment.redisUrl || database ? await startSmtpMailbox() : undefined;
-  const mailbox = smtp ?? outboxMailbox(dataDir);
-  const env = {
-    NODE_ENV: 'test',
-    DATA_DIR: dataDir,
-    DATABASE_URL: database?.url,
-    REDIS_URL: testEnvironment.redisUrl,
-    SMTP_URL: mailbox.smtpUrl,
-    PUBLIC_URL: 'http://tokenpool.test',
-    LOGIN_RATE_LIMIT: '1000',
-    LOG_LEVEL: 'silent',
-    REDIS_PREFIX: redisPrefix,
-    ...overrides,
-  };
-  const config = loadConfig(env);
-  const runtime = await createRuntime(config, { logger: pino({ level: 'silent' }) });
-  runtime.startWorkers();
-  const app = await buildApp(runtime);
-  await app.ready();
-  return {
-    app,
-    runtime,
-    config,
-    mailbox,
-    env,
-    redisPrefix,
-    async close() {
-      await app.close();
-      await runtime.close();
-      await mailbox.close();
-      if (config.REDIS_URL) await deleteRedisKeys(config.REDIS_URL, redisPrefix);
-      await database?.drop();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+    const dataDir = await mkdtemp(join(tmpdir(), 'tokenpool-test-'));
+    const database = await createTestDatabase();
+    const redisPrefix = `tokenpool-test-${randomBytes(6).toString('hex')}`;
+    const smtp = testEnvironment.redisUrl || database ? await startSmtpMailbox() : undefined;
+    const mailbox = smtp ?? outboxMailbox(dataDir);
+    const env = {
+        NODE_ENV: 'test',
+        DATA_DIR: dataDir,
+        DATABASE_URL: database?.url,
+        REDIS_URL: testEnvironment.redisUrl,
+        SMTP_URL: mailbox.smtpUrl,
+        PUBLIC_URL: 'http://tokenpool.test',
+        LOGIN_RATE_LIMIT: '1000',
+        LOG_LEVEL: 'silent',
+        REDIS_PREFIX: redisPrefix,
+        ...overrides,
+    };
+    const config = loadConfig(env);
+    const runtime = await createRuntime(config, { logger: pino({ level: 'silent' }) });
+    runtime.startWorkers();
+    const app = await buildApp(runtime);
+    await app.ready();
+    return {
+        app,
+        runtime,
+        config,
+        mailbox,
+        env,
+        redisPrefix,
+        async close() {
+            await app.close();
+            await runtime.close();
+            await mailbox.close();
+            if (config.REDIS_URL)
+                await deleteRedisKeys(config.REDIS_URL, redisPrefix);
+            await database?.drop();
+            await rm(dataDir, { recursive: true, force: true });
+        },
+    };
 }
 //# sourceMappingURL=harness.js.map
