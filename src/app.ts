@@ -6,10 +6,12 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Deps } from './deps.js';
 import { isEmail } from './infra/http/formats.js';
 import { registerProblemHandlers } from './infra/http/problem.js';
+import { registerEventStreams } from './infra/http/sse.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { registerAuthentication } from './modules/auth/authenticate.js';
 import { healthRoutes } from './modules/health/health.routes.js';
+import { tokensRoutes } from './modules/tokens/tokens.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import { webPages } from './web/pages.js';
 
@@ -41,6 +43,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
   registerProblemHandlers(app);
+  registerEventStreams(app);
 
   await app.register(swagger, {
     openapi: {
@@ -63,6 +66,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       await api.register(authRoutes, { deps });
       await api.register(usersRoutes, { deps });
       await api.register(auditRoutes, { deps });
+      await api.register(tokensRoutes, { deps });
     },
     { prefix: API_PREFIX },
   );

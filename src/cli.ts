@@ -4,6 +4,7 @@ import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createLogger } from './infra/logger.js';
 import { ensureAdmin } from './modules/auth/admin-account.js';
+import { PoolSizeMismatchError } from './modules/tokens/tokens.sql.js';
 import { createRuntime, type Runtime } from './runtime.js';
 
 const USAGE = `usage: tokenpool <command> [--no-migrate]
@@ -47,7 +48,10 @@ async function main(): Promise<void> {
     fail('configuration error: REDIS_URL must be set to run a separate worker');
 
   const logger = createLogger(config.LOG_LEVEL);
-  const runtime = await createRuntime(config, { logger, migrate: !values['no-migrate'] });
+  const runtime = await createRuntime(config, { logger, migrate: !values['no-migrate'] }).catch((error: unknown) => {
+    if (error instanceof PoolSizeMismatchError) fail(`configuration error: ${error.message}`);
+    throw error;
+  });
 
   if (command === 'migrate') {
     logger.info('migrations are up to date');

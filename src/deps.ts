@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
 import type { Database, Db } from './infra/db/database.js';
+import type { EventBus } from './infra/events/event-bus.js';
 import type { Logger } from './infra/logger.js';
 import type { Mailer } from './infra/mail/mailer.js';
 import type { JobQueue } from './infra/queue/queue.js';
@@ -13,6 +14,7 @@ export interface Deps {
   readonly database: Database;
   readonly db: Db;
   readonly queue: JobQueue;
+  readonly events: EventBus;
   readonly mailer: Mailer;
   readonly rateLimiter: RateLimiter;
   readonly accessTokens: AccessTokens;

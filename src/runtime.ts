@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Deps } from './deps.js';
 import { createDatabase } from './infra/db/database.js';
+import { createMemoryEventBus, createRedisEventBus } from './infra/events/event-bus.js';
 import { createLogger, type Logger } from './infra/logger.js';
 import { createMailer } from './infra/mail/mailer.js';
 import { createBullmqQueue } from './infra/queue/bullmq-queue.js';
@@ -12,6 +13,9 @@ import { createRedis } from './infra/redis.js';
 import { resolveJwtSecret } from './infra/secrets.js';
 import { jobRegistrations } from './jobs.js';
 import { createAccessTokens } from './modules/auth/access-tokens.js';
+import { type Sweeper, startSweeper } from './modules/tokens/expiry-sweeper.js';
+import { createTokensService } from './modules/tokens/tokens.service.js';
+import { ensureTokenPool } from './modules/tokens/tokens.sql.js';
 
 export interface RuntimeOptions {
   logger?: Logger;
@@ -34,8 +38,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   let redis: Redis | undefined;
   try {
     if (options.migrate ?? true) await database.migrate();
+    await ensureTokenPool(database.db, config.TOKEN_POOL_SIZE);
     redis = config.REDIS_URL ? createRedis(config.REDIS_URL) : undefined;
     const queue = redis ? createBullmqQueue({ redis, logger, prefix }) : createMemoryQueue(logger);
+    const events = redis ? createRedisEventBus(redis, prefix, logger) : createMemoryEventBus();
     const mailer = createMailer({ smtpUrl: config.SMTP_URL, outboxDir: join(config.DATA_DIR, 'outbox') });
     const secret = await resolveJwtSecret(config.JWT_SECRET, config.DATA_DIR);
     const deps: Deps = {
@@ -44,19 +50,25 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       database,
       db: database.db,
       queue,
+      events,
       mailer,
       rateLimiter: redis ? createRedisRateLimiter(redis, prefix) : createMemoryRateLimiter(),
       accessTokens: createAccessTokens(secret, config.ACCESS_TOKEN_TTL_SECONDS),
     };
     const connection = redis;
+    let sweeper: Sweeper | undefined;
     return {
       ...deps,
       startWorkers() {
         queue.process(jobRegistrations(deps), { concurrency: config.WORKER_CONCURRENCY });
+        const tokens = createTokensService(deps);
+        sweeper = startSweeper(() => tokens.expireDue(), logger);
       },
       async close() {
-        // Jobs first: a running job may still send mail or write to the database.
+        // Background work first: a running job may still send mail or write to the database.
+        await sweeper?.stop();
         await queue.close();
+        await events.close();
         await mailer.close();
         await connection?.quit();
         await database.close();

@@ -56,7 +56,7 @@ async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
  * Starts the service as one process would, on real PostgreSQL, Redis and SMTP when the suite has
  * them, otherwise on the embedded defaults (PGlite, in-process jobs, `.eml` outbox).
  */
-export async function startHarness(overrides: EnvInput = {}): Promise<Harness> {
+export async function startHarness(overrides: EnvInput = {}, options: { workers?: boolean } = {}): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tokenpool-test-'));
   const database = await createTestDatabase();
   const redisPrefix = `tokenpool-test-${randomBytes(6).toString('hex')}`;
@@ -76,7 +76,7 @@ export async function startHarness(overrides: EnvInput = {}): Promise<Harness> {
   };
   const config = loadConfig(env);
   const runtime = await createRuntime(config, { logger: pino({ level: 'silent' }) });
-  runtime.startWorkers();
+  if (options.workers ?? true) runtime.startWorkers();
   const app = await buildApp(runtime);
   await app.ready();
   return {

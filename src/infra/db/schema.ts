@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, date, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, check, date, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, precision: 6 }).notNull().defaultNow();
 const optionalTime = (name: string) => timestamp(name, { withTimezone: true, precision: 6 });
@@ -95,5 +95,52 @@ export const auditLogs = pgTable(
     index('audit_logs_created_at_idx').on(t.createdAt.desc(), t.id.desc()),
     index('audit_logs_user_id_idx').on(t.userId, t.createdAt.desc(), t.id.desc()),
     index('audit_logs_action_idx').on(t.action, t.createdAt.desc(), t.id.desc()),
+  ],
+);
+
+/**
+ * The pool: made once, never grown or shrunk (a trigger refuses inserts and deletes). The columns
+ * after `id` mirror the token's latest lease so a lease needs no join; whether that lease is still
+ * active is decided by `expires_at` against the database clock, never by these columns alone.
+ */
+export const tokens = pgTable(
+  'tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    holderId: uuid('holder_id'),
+    leasedAt: optionalTime('leased_at'),
+    expiresAt: optionalTime('expires_at'),
+    leaseId: bigint('lease_id', { mode: 'number' }),
+  },
+  // Free tokens (leased_at null) first, then the oldest leases: the order in which a lease takes them.
+  (t) => [index('tokens_lease_order_idx').on(t.leasedAt.asc().nullsFirst(), t.id)],
+);
+
+/** Every lease ever made, with how it ended; an open lease has no `ended_at` yet. */
+export const tokenLeases = pgTable(
+  'token_leases',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    tokenId: uuid('token_id')
+      .notNull()
+      .references(() => tokens.id),
+    // Any UUID: an admin may lease for a holder that is not an account here.
+    userId: uuid('user_id').notNull(),
+    leasedAt: optionalTime('leased_at').notNull(),
+    expiresAt: optionalTime('expires_at').notNull(),
+    endedAt: optionalTime('ended_at'),
+    endReason: text('end_reason', { enum: ['expired', 'released', 'evicted', 'cleared'] }),
+  },
+  (t) => [
+    // The invariants: at most one open lease per token and per holder.
+    uniqueIndex('token_leases_open_token_key').on(t.tokenId).where(sql`${t.endedAt} is null`),
+    uniqueIndex('token_leases_open_user_key').on(t.userId).where(sql`${t.endedAt} is null`),
+    index('token_leases_history_idx').on(t.tokenId, t.leasedAt.desc(), t.id.desc()),
+    index('token_leases_due_idx').on(t.expiresAt).where(sql`${t.endedAt} is null`),
+    check(
+      'token_leases_end_check',
+      sql`(${t.endedAt} is null and ${t.endReason} is null) or (${t.endedAt} is not null and ${t.endReason} in ('expired', 'released', 'evicted', 'cleared'))`,
+    ),
+    check('token_leases_period_check', sql`${t.expiresAt} > ${t.leasedAt}`),
   ],
 );

@@ -54,6 +54,8 @@ export const errors = {
     new AppError(405, 'METHOD_NOT_ALLOWED', 'Method not allowed', `${method} is not allowed here.`, undefined, {
       allow: allowed.join(', '),
     }),
+  tokenNotActive: (id: string) =>
+    new AppError(409, 'TOKEN_NOT_ACTIVE', 'Token not active', `Token ${id} has no active lease.`),
   emailTaken: () => new AppError(409, 'EMAIL_TAKEN', 'E-mail taken', 'An account with this e-mail already exists.'),
   rateLimited: (retryAfterSeconds: number) =>
     new AppError(429, 'RATE_LIMITED', 'Too many requests', `Try again in ${retryAfterSeconds} seconds.`, undefined, {

@@ -11,6 +11,11 @@ export const AUDIT_ACTIONS = [
   'auth.password_changed',
   'auth.email_verified',
   'auth.admin_ensured',
+  'token.leased',
+  'token.released',
+  'token.evicted',
+  'token.expired',
+  'tokens.cleared',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

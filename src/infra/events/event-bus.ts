@@ -1,0 +1,78 @@
+import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+
+export type Listener = (message: unknown) => void;
+
+/**
+ * Live notifications between processes: what one process publishes, every subscriber in every
+ * process receives. Best effort by design: it feeds live views, while the truth stays in the database.
+ */
+export interface EventBus {
+  publish(channel: string, message: unknown): Promise<void>;
+  /** Returns the function that unsubscribes. */
+  subscribe(channel: string, listener: Listener): () => void;
+  close(): Promise<void>;
+}
+
+/** One process: the embedded default. */
+export function createMemoryEventBus(): EventBus {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  return {
+    async publish(channel, message) {
+      emitter.emit(channel, message);
+    },
+    subscribe(channel, listener) {
+      emitter.on(channel, listener);
+      return () => emitter.off(channel, listener);
+    },
+    async close() {
+      emitter.removeAllListeners();
+    },
+  };
+}
+
+/** Redis pub/sub: one subscriber connection per process, shared by every local listener. */
+export function createRedisEventBus(redis: Redis, prefix: string, logger: Logger): EventBus {
+  const local = createMemoryEventBus();
+  let subscriber: Redis | undefined;
+  const counts = new Map<string, number>();
+  const key = (channel: string) => `${prefix}:events:${channel}`;
+
+  function connection(): Redis {
+    if (!subscriber) {
+      subscriber = redis.duplicate();
+      subscriber.on('message', (channel: string, payload: string) => {
+        try {
+          void local.publish(channel.slice(prefix.length + ':events:'.length), JSON.parse(payload));
+        } catch (error) {
+          logger.warn({ err: error, channel }, 'dropped an unreadable event');
+        }
+      });
+    }
+    return subscriber;
+  }
+
+  return {
+    async publish(channel, message) {
+      await redis.publish(key(channel), JSON.stringify(message));
+    },
+    subscribe(channel, listener) {
+      const count = counts.get(channel) ?? 0;
+      counts.set(channel, count + 1);
+      if (count === 0) void connection().subscribe(key(channel));
+      const unsubscribe = local.subscribe(channel, listener);
+      return () => {
+        unsubscribe();
+        const left = (counts.get(channel) ?? 1) - 1;
+        counts.set(channel, left);
+        if (left === 0) void subscriber?.unsubscribe(key(channel));
+      };
+    },
+    async close() {
+      await local.close();
+      await subscriber?.quit();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    eventStreams: Set<EventStream>;
+  }
+}
+
+export interface EventStream {
+  send(event: string, data: unknown): void;
+  /** Runs when the client goes away or the server shuts down. */
+  onClose(callback: () => void): void;
+  close(): void;
+}
+
+const HEARTBEAT_MS = 15_000;
+
+/** Tracks the app's open streams and ends them on close: shutting down must not wait for clients to leave. */
+export function registerEventStreams(app: FastifyInstance): void {
+  app.decorate('eventStreams', new Set<EventStream>());
+  app.addHook('preClose', async () => {
+    for (const stream of app.eventStreams) stream.close();
+  });
+}
+
+/** Takes over the reply and answers `text/event-stream`; comments every 15 s keep proxies from timing out. */
+export function openEventStream(request: FastifyRequest, reply: FastifyReply): EventStream {
+  const open = request.server.eventStreams;
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    'x-request-id': request.id,
+  });
+  raw.write(': connected\n\n');
+  const callbacks: Array<() => void> = [];
+  let closed = false;
+  const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), HEARTBEAT_MS);
+  const stream: EventStream = {
+    send(event, data) {
+      if (!closed) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    },
+    onClose(callback) {
+      callbacks.push(callback);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(heartbeat);
+      open.delete(stream);
+      for (const callback of callbacks) callback();
+      raw.end();
+    },
+  };
+  open.add(stream);
+  request.raw.on('close', () => stream.close());
+  return stream;
+}

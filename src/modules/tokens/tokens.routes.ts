@@ -1,0 +1,157 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Deps } from '../../deps.js';
+import { errors } from '../../infra/http/errors.js';
+import { requestContext } from '../../infra/http/request-context.js';
+import { IdParams, Paged, pageOf, pageOffset, problems } from '../../infra/http/schemas.js';
+import { openEventStream } from '../../infra/http/sse.js';
+import { principal } from '../auth/authenticate.js';
+import { TOKEN_EVENTS_CHANNEL, type TokenEvent } from './token-events.js';
+import {
+  HistoryEntry,
+  HistoryQuery,
+  Lease,
+  LeaseBody,
+  Released,
+  TokenDetail,
+  TokenList,
+  TokenListQuery,
+} from './tokens.schemas.js';
+import { createTokensService } from './tokens.service.js';
+import { countTokenHistory, countTokens, findToken, listTokens, tokenHistory } from './tokens.sql.js';
+
+const tags = ['tokens'];
+
+export const tokensRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
+  const { db } = deps;
+  const tokens = createTokensService(deps);
+
+  app.post(
+    '/tokens/lease',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags,
+        summary: 'Lease a token',
+        description:
+          '201 with a new lease: a free token, or the oldest lease evicted when none is free. ' +
+          '200 with the same lease, unchanged, when the holder already has an active one.',
+        body: LeaseBody,
+        response: { 200: Lease, 201: Lease, ...problems(400, 403) },
+      },
+    },
+    async (request, reply) => {
+      const lease = await tokens.lease(principal(request), request.body?.userId, requestContext(request));
+      const { tokenId, userId, leasedAt, expiresAt, evictedUserId } = lease;
+      return reply.status(lease.created ? 201 : 200).send({ tokenId, userId, leasedAt, expiresAt, evictedUserId });
+    },
+  );
+
+  app.get(
+    '/tokens',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags,
+        summary: 'Every token and its status',
+        querystring: TokenListQuery,
+        response: { 200: TokenList },
+      },
+    },
+    async (request) => {
+      const [data, meta] = await Promise.all([listTokens(db, request.query.status), countTokens(db)]);
+      return { data, meta };
+    },
+  );
+
+  app.delete(
+    '/tokens/active',
+    {
+      config: { auth: 'admin' },
+      schema: { tags, summary: 'End every active lease (as cleared)', response: { 200: Released } },
+    },
+    async (request) => ({ released: await tokens.clear(principal(request), requestContext(request)) }),
+  );
+
+  app.get(
+    '/tokens/events',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags,
+        summary: 'Live pool changes (Server-Sent Events)',
+        description: 'Events `leased`, `released`, `expired`, `evicted` and `cleared`, from every process.',
+      },
+    },
+    async (request, reply) => {
+      const stream = openEventStream(request, reply);
+      const unsubscribe = deps.events.subscribe(TOKEN_EVENTS_CHANNEL, (message) => {
+        const event = message as TokenEvent;
+        stream.send(event.type, event);
+      });
+      stream.onClose(unsubscribe);
+    },
+  );
+
+  app.get(
+    '/tokens/:id',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags,
+        summary: 'One token, with its 10 latest leases',
+        params: IdParams,
+        response: { 200: TokenDetail, ...problems(400, 404) },
+      },
+    },
+    async (request) => {
+      const token = await findToken(db, request.params.id);
+      if (!token) throw errors.notFound('The token');
+      return { ...token, history: await tokenHistory(db, token.id, 10, 0) };
+    },
+  );
+
+  app.get(
+    '/tokens/:id/history',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags,
+        summary: "A page of the token's leases, newest first",
+        params: IdParams,
+        querystring: HistoryQuery,
+        response: { 200: Paged(HistoryEntry), ...problems(400, 404) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      if (!(await findToken(db, id))) throw errors.notFound('The token');
+      const query = request.query;
+      const [rows, total] = await Promise.all([
+        tokenHistory(db, id, query.pageSize, pageOffset(query)),
+        countTokenHistory(db, id),
+      ]);
+      return pageOf(rows, total, query);
+    },
+  );
+
+  app.post(
+    '/tokens/:id/release',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags,
+        summary: 'End the lease on this token (holder or admin)',
+        params: IdParams,
+        response: { 200: HistoryEntry, ...problems(400, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { userId, leasedAt, expiresAt, endedAt, endReason } = await tokens.release(
+        principal(request),
+        request.params.id,
+        requestContext(request),
+      );
+      return { userId, leasedAt, expiresAt, endedAt, endReason };
+    },
+  );
+};

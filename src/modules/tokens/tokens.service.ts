@@ -1,0 +1,120 @@
+import type { Deps } from '../../deps.js';
+import { errors } from '../../infra/http/errors.js';
+import type { RequestContext } from '../../infra/http/request-context.js';
+import { insertAuditEntry } from '../audit/audit.sql.js';
+import type { AccessClaims } from '../auth/access-tokens.js';
+import { publishTokenEvents, type TokenEvent } from './token-events.js';
+import {
+  endActiveLease,
+  endLeases,
+  expireDueLeases,
+  freeTokens,
+  type LeaseEnd,
+  type LeaseResult,
+  leaseToken,
+  lockActiveTokens,
+  lockToken,
+} from './tokens.sql.js';
+
+type TokensDeps = Pick<Deps, 'db' | 'config' | 'events' | 'logger'>;
+
+function expiredEvents(ends: LeaseEnd[]): TokenEvent[] {
+  return ends.map((end) => ({ type: 'expired', ...end }));
+}
+
+export function createTokensService({ db, config, events, logger }: TokensDeps) {
+  // Events go out after the commit; a failure to publish is logged, never turned into an error
+  // for a request whose change has already happened.
+  const publish = (list: TokenEvent[]) =>
+    publishTokenEvents(events, list).catch((error: unknown) =>
+      logger.warn({ err: error }, 'could not publish token events'),
+    );
+
+  return {
+    /** Leases a token for `holderId` (the caller unless an admin names someone else). */
+    async lease(caller: AccessClaims, holderId: string | undefined, context: RequestContext): Promise<LeaseResult> {
+      const holder = holderId ?? caller.userId;
+      if (holder !== caller.userId && caller.role !== 'admin') {
+        throw errors.forbidden('Only admins may lease a token for another user.');
+      }
+      const result = await leaseToken(db, {
+        holderId: holder,
+        ttlSeconds: config.TOKEN_TTL_SECONDS,
+        actorId: caller.userId,
+        context,
+      });
+      if (result.created) {
+        const list: TokenEvent[] = expiredEvents(result.expired);
+        if (result.evictedUserId) {
+          list.push({ type: 'evicted', tokenId: result.tokenId, userId: result.evictedUserId, byUserId: holder });
+        }
+        list.push({ type: 'leased', ...result });
+        await publish(list);
+      }
+      return result;
+    },
+
+    async release(caller: AccessClaims, tokenId: string, context: RequestContext) {
+      const ended = await db.transaction(async (tx) => {
+        const token = await lockToken(tx, tokenId);
+        if (!token) throw errors.notFound('The token');
+        if (!token.active || !token.leaseId) throw errors.tokenNotActive(tokenId);
+        if (token.holderId !== caller.userId && caller.role !== 'admin') {
+          throw errors.forbidden('Only the holder or an admin may release this token.');
+        }
+        const lease = await endActiveLease(tx, token.leaseId, 'released');
+        // The lease reached its end between the lock and this write: it expired, it was not released.
+        if (!lease) throw errors.tokenNotActive(tokenId);
+        await freeTokens(tx, [tokenId]);
+        await insertAuditEntry(tx, {
+          action: 'token.released',
+          userId: caller.userId,
+          target: { type: 'token', id: tokenId },
+          metadata: { userId: lease.userId },
+          context,
+        });
+        return lease;
+      });
+      await publish([{ type: 'released', tokenId, userId: ended.userId, endedAt: ended.endedAt as string }]);
+      return ended;
+    },
+
+    /** Ends every active lease as `cleared`, in one transaction. */
+    async clear(caller: AccessClaims, context: RequestContext): Promise<number> {
+      const ended = await db.transaction(async (tx) => {
+        const locked = await lockActiveTokens(tx);
+        const ends = await endLeases(
+          tx,
+          locked.map((t) => t.leaseId),
+          'cleared',
+        );
+        await freeTokens(
+          tx,
+          ends.map((end) => end.tokenId),
+        );
+        await insertAuditEntry(tx, {
+          action: 'tokens.cleared',
+          userId: caller.userId,
+          metadata: { released: ends.length },
+          context,
+        });
+        return ends;
+      });
+      await publish([{ type: 'cleared', released: ended.length, tokenIds: ended.map((end) => end.tokenId) }]);
+      return ended.length;
+    },
+
+    /** Bookkeeping: closes due leases as expired, a batch at a time, and announces them. */
+    async expireDue(batchSize = 500): Promise<number> {
+      let total = 0;
+      for (;;) {
+        const ends = await expireDueLeases(db, batchSize);
+        total += ends.length;
+        if (ends.length > 0) await publish(expiredEvents(ends));
+        if (ends.length < batchSize) return total;
+      }
+    },
+  };
+}
+
+export type TokensService = ReturnType<typeof createTokensService>;

@@ -1,9 +1,0 @@
-import { ensureAdmin } from '../../src/modules/auth/admin-account.js';
-import { client, PASSWORD, uniqueEmail } from './client.js';
-/** Creates an admin account and signs it in. */
-export async function signInAdmin(harness) {
-    const email = uniqueEmail('admin');
-    await ensureAdmin(harness.runtime.db, { email, password: PASSWORD, resetPassword: false });
-    return { email, ...(await client(harness.app).login(email)) };
-}
-//# sourceMappingURL=admin.js.map
