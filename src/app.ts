@@ -39,8 +39,15 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Once closing, every answer also closes its connection: keep-alive sockets busy when the close
+  // began would otherwise idle on for the keep-alive timeout and hold the shutdown up.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
   registerProblemHandlers(app);
   registerEventStreams(app);

@@ -21,6 +21,8 @@ export interface Harness {
   /** Environment that points another process at the same database, Redis prefix and mailbox. */
   env: EnvInput;
   redisPrefix: string;
+  /** Stops the app and runtime as a shutdown would, then starts them again on the same database. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -75,24 +77,32 @@ export async function startHarness(overrides: EnvInput = {}, options: { workers?
     ...overrides,
   };
   const config = loadConfig(env);
-  const runtime = await createRuntime(config, { logger: pino({ level: 'silent' }) });
-  if (options.workers ?? true) runtime.startWorkers();
-  const app = await buildApp(runtime);
-  await app.ready();
-  return {
-    app,
-    runtime,
+  const start = async () => {
+    const runtime = await createRuntime(config, { logger: pino({ level: 'silent' }) });
+    if (options.workers ?? true) runtime.startWorkers();
+    const app = await buildApp(runtime);
+    await app.ready();
+    return { app, runtime };
+  };
+  const harness: Harness = {
+    ...(await start()),
     config,
     mailbox,
     env,
     redisPrefix,
+    async restart() {
+      await harness.app.close();
+      await harness.runtime.close();
+      Object.assign(harness, await start());
+    },
     async close() {
-      await app.close();
-      await runtime.close();
+      await harness.app.close();
+      await harness.runtime.close();
       await mailbox.close();
       if (config.REDIS_URL) await deleteRedisKeys(config.REDIS_URL, redisPrefix);
       await database?.drop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+  return harness;
 }

@@ -80,13 +80,19 @@ describe('reading the pool', () => {
     expect(all.data).toHaveLength(POOL);
     const active = (await api.get('/tokens?status=active', accessToken)).json();
     expect(active.data).toEqual([
-      { id: lease.tokenId, status: 'active', userId: lease.userId, leasedAt: lease.leasedAt, expiresAt: lease.expiresAt },
+      {
+        id: lease.tokenId,
+        status: 'active',
+        userId: lease.userId,
+        leasedAt: lease.leasedAt,
+        expiresAt: lease.expiresAt,
+      },
     ]);
     const available = (await api.get('/tokens?status=available', accessToken)).json();
     expect(available.data).toHaveLength(POOL - 1);
-    expect(available.data.every((t: { status: string; userId: null }) => t.status === 'available' && t.userId === null)).toBe(
-      true,
-    );
+    expect(
+      available.data.every((t: { status: string; userId: null }) => t.status === 'available' && t.userId === null),
+    ).toBe(true);
     expectProblem(await api.get('/tokens?status=broken', accessToken), 400);
   });
 
@@ -141,7 +147,11 @@ describe('POST /tokens/:id/release', () => {
       endReason: 'released',
       endedAt: expect.any(String),
     });
-    expectProblem(await api.post(`/tokens/${lease.tokenId}/release`, undefined, holder.accessToken), 409, 'TOKEN_NOT_ACTIVE');
+    expectProblem(
+      await api.post(`/tokens/${lease.tokenId}/release`, undefined, holder.accessToken),
+      409,
+      'TOKEN_NOT_ACTIVE',
+    );
     const token = (await api.get(`/tokens/${lease.tokenId}`, holder.accessToken)).json();
     expect(token).toMatchObject({ status: 'available', userId: null });
 
@@ -178,7 +188,8 @@ describe('audit', () => {
     const own = (await api.get('/logs', caller.accessToken)).json();
     expect(own.data.map((e: { action: string }) => e.action).slice(0, 2)).toEqual(['token.released', 'token.leased']);
 
-    for (let i = 0; i <= POOL; i += 1) await api.post('/tokens/lease', { userId: crypto.randomUUID() }, admin.accessToken);
+    for (let i = 0; i <= POOL; i += 1)
+      await api.post('/tokens/lease', { userId: crypto.randomUUID() }, admin.accessToken);
     await clearPool();
     const all = (await api.get('/logs?pageSize=100', admin.accessToken)).json();
     const actions = new Set(all.data.map((e: { action: string }) => e.action));

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signInAdmin } from '../../../test/helpers/admin.js';
+import { client } from '../../../test/helpers/client.js';
+import { type Harness, startHarness } from '../../../test/helpers/harness.js';
+import { type AnsweredLease, expectPoolInvariants } from '../../../test/helpers/pool-invariants.js';
+
+const POOL = 10;
+let harness: Harness;
+let api: ReturnType<typeof client>;
+let admin: { accessToken: string };
+
+beforeAll(async () => {
+  harness = await startHarness({ TOKEN_POOL_SIZE: String(POOL) });
+  api = client(harness.app);
+  admin = await signInAdmin(harness);
+});
+afterAll(() => harness.close());
+
+function leaseFor(userId: string) {
+  return api.post('/tokens/lease', { userId }, admin.accessToken);
+}
+
+describe('under concurrency', () => {
+  it('answers every one of 300 simultaneous leases on a pool of 10 with a lease, and keeps the invariants', async () => {
+    const answers = await Promise.all(Array.from({ length: 300 }, () => leaseFor(crypto.randomUUID())));
+    expect(answers.map((a) => a.statusCode)).toEqual(answers.map(() => 201));
+    const leases: AnsweredLease[] = answers.map((a) => a.json());
+    await expectPoolInvariants(harness.runtime.db, POOL, leases);
+    const meta = (await api.get('/tokens', admin.accessToken)).json().meta;
+    expect(meta).toEqual({ total: POOL, active: POOL, available: 0 });
+  });
+
+  it('gives one holder asking 30 times at once exactly one lease', async () => {
+    const holder = crypto.randomUUID();
+    const answers = await Promise.all(Array.from({ length: 30 }, () => leaseFor(holder)));
+    const statuses = answers.map((a) => a.statusCode);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(29);
+    expect(new Set(answers.map((a) => a.json().tokenId)).size).toBe(1);
+    await expectPoolInvariants(harness.runtime.db, POOL);
+  });
+
+  it('keeps the invariants when a clear races a storm of leases', async () => {
+    const leases = Array.from({ length: 100 }, (_, i) =>
+      i === 50 ? api.delete('/tokens/active', admin.accessToken) : leaseFor(crypto.randomUUID()),
+    );
+    const answers = await Promise.all(leases);
+    const [clear] = answers.splice(50, 1);
+    expect(clear?.statusCode).toBe(200);
+    expect(answers.every((a) => a.statusCode === 201)).toBe(true);
+    await expectPoolInvariants(
+      harness.runtime.db,
+      POOL,
+      answers.map((a) => a.json()),
+    );
+  });
+});
+
+describe('a restart', () => {
+  it('keeps the pool, and the leases due while it was down end after it', async () => {
+    const short = await startHarness({ TOKEN_POOL_SIZE: '3', TOKEN_TTL_SECONDS: '1' });
+    try {
+      const boss = await signInAdmin(short);
+      const local = client(short.app);
+      const before = (await local.get('/tokens', boss.accessToken)).json().data.map((t: { id: string }) => t.id);
+      const leases = await Promise.all(
+        [1, 2, 3].map(async () =>
+          (await local.post('/tokens/lease', { userId: crypto.randomUUID() }, boss.accessToken)).json(),
+        ),
+      );
+      await short.restart();
+      const after = client(short.app);
+      expect((await after.get('/tokens', boss.accessToken)).json().data.map((t: { id: string }) => t.id)).toEqual(
+        before,
+      );
+      await expectPoolInvariants(short.runtime.db, 3, leases);
+      await new Promise((resolve) => setTimeout(resolve, 2200));
+      for (const lease of leases) {
+        const [last] = (await after.get(`/tokens/${lease.tokenId}/history`, boss.accessToken)).json().data;
+        expect(last).toMatchObject({ userId: lease.userId, endReason: 'expired', endedAt: lease.expiresAt });
+      }
+      const logged = (await after.get('/logs?action=token.expired', boss.accessToken)).json();
+      expect(logged.meta.total).toBe(3);
+    } finally {
+      await short.close();
+    }
+  });
+});

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signInAdmin } from './helpers/admin.js';
+import { testEnvironment } from './helpers/environment.js';
+import { type Harness, startHarness } from './helpers/harness.js';
+import { type AnsweredLease, expectPoolInvariants } from './helpers/pool-invariants.js';
+import { type ServiceProcess, startProcess } from './helpers/processes.js';
+
+const POOL = 10;
+
+describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('the pool across api processes', () => {
+  let harness: Harness;
+  let token: string;
+  let apis: ServiceProcess[] = [];
+
+  beforeAll(async () => {
+    harness = await startHarness({ TOKEN_POOL_SIZE: String(POOL) });
+    token = (await signInAdmin(harness)).accessToken;
+    const env = { ...harness.env, LOG_LEVEL: 'warn' };
+    apis = await Promise.all([startProcess('api', env), startProcess('api', env)]);
+  });
+  afterAll(async () => {
+    for (const api of apis) await api.stop('SIGKILL');
+    await harness.close();
+  });
+
+  const lease = (api: ServiceProcess, userId: string) =>
+    fetch(`${api.url}/api/v1/tokens/lease`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ userId }),
+    });
+
+  it('answers 1,000 concurrent leases on a pool of 10 from two processes, each with a lease in the history', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => lease(apis[i % 2] as ServiceProcess, crypto.randomUUID())),
+    );
+    const statuses = responses.map((response) => response.status);
+    expect(statuses.filter((status) => status !== 201)).toEqual([]);
+    const leases = (await Promise.all(responses.map((response) => response.json()))) as AnsweredLease[];
+    await expectPoolInvariants(harness.runtime.db, POOL, leases);
+    // Evictions chain: all but the last POOL leases were evicted by a later one.
+    const evicted = new Set(leases.map((l) => (l as AnsweredLease & { evictedUserId: string | null }).evictedUserId));
+    evicted.delete(null);
+    expect(evicted.size).toBeGreaterThanOrEqual(1000 - 2 * POOL);
+  });
+
+  it('streams a lease made in one process to a subscriber of the other', async () => {
+    const [a, b] = apis as [ServiceProcess, ServiceProcess];
+    const abort = new AbortController();
+    const stream = await fetch(`${b.url}/api/v1/tokens/events`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: abort.signal,
+    });
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    // The first chunk is the stream's opening comment: the subscription is live from here on.
+    await reader.read();
+    const holder = crypto.randomUUID();
+    const leased = (await (await lease(a, holder)).json()) as AnsweredLease;
+    let received = '';
+    while (!received.includes(holder)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      received += decoder.decode(value);
+    }
+    abort.abort();
+    expect(received).toMatch(new RegExp(`event: leased\\ndata: .*"tokenId":"${leased.tokenId}"`));
+    expect(received).toMatch(/event: evicted\n/);
+  });
+
+  it('finishes the leases in flight when a process is stopped, and loses none', async () => {
+    const victim = apis[0] as ServiceProcess;
+    const inFlight = Array.from({ length: 200 }, () =>
+      lease(victim, crypto.randomUUID()).then(
+        async (response) => ({ status: response.status, body: (await response.json()) as AnsweredLease }),
+        () => ({ status: 0, body: undefined as AnsweredLease | undefined }),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const exitCode = await victim.stop('SIGTERM');
+    const answers = await Promise.all(inFlight);
+    expect(exitCode).toBe(0);
+    const answered = answers.filter((a) => a.status !== 0);
+    expect(answered.length).toBeGreaterThan(0);
+    expect(answered.every((a) => a.status === 201)).toBe(true);
+    await expectPoolInvariants(
+      harness.runtime.db,
+      POOL,
+      answered.map((a) => a.body as AnsweredLease),
+    );
+  });
+});
