@@ -42,10 +42,15 @@ export async function runCli(
 }
 
 /** Starts a real service process (`serve`, `api` or `worker`) and, unless it is a worker, waits until it is ready. */
-export async function startProcess(command: 'serve' | 'api' | 'worker', env: EnvInput): Promise<ServiceProcess> {
+export async function startProcess(
+  command: 'serve' | 'api' | 'worker',
+  env: EnvInput,
+  // A worker is known to be up by its 'started' line, so it needs info; benchmarks want less.
+  logLevel = 'info',
+): Promise<ServiceProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [CLI, command], {
-    env: { PATH: process.env.PATH, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    env: { PATH: process.env.PATH, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: logLevel },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

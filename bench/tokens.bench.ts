@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startProcess } from '../test/helpers/processes.js';
+import { runLoad, type LoadResult } from './load.js';
+import { dropDatabase, freshDatabase, pgbench, psql } from './pg.js';
+
+const CONNECTIONS = 64;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP_MS = 2000;
+
+// The minimal lease: one statement taking the free-or-oldest token, as the issue defines the baseline.
+const BASELINE_SQL = `UPDATE bench_tokens SET holder_id = gen_random_uuid(), leased_at = clock_timestamp(),
+  expires_at = clock_timestamp() + interval '120 seconds'
+  WHERE id = (SELECT id FROM bench_tokens ORDER BY leased_at NULLS FIRST, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+  RETURNING id;`;
+
+async function baseline(base: string, poolSize: number) {
+  const name = 'tokenpool_bench_baseline';
+  const url = await freshDatabase(base, name);
+  await psql(
+    url,
+    `create table bench_tokens (id uuid primary key default gen_random_uuid(), holder_id uuid,
+       leased_at timestamptz, expires_at timestamptz);
+     create index on bench_tokens (leased_at nulls first, id);
+     insert into bench_tokens (id) select gen_random_uuid() from generate_series(1, ${poolSize});`,
+  );
+  const dir = await mkdtemp(join(tmpdir(), 'tokenpool-bench-'));
+  const script = join(dir, 'lease.sql');
+  await writeFile(script, `${BASELINE_SQL.replace(/\n\s*/g, ' ')}\n`);
+  const result = await pgbench(url, script, CONNECTIONS, SECONDS);
+  await rm(dir, { recursive: true, force: true });
+  await dropDatabase(base, name);
+  return result;
+}
+
+async function bareFastify(): Promise<LoadResult> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./bare-server.ts', import.meta.url).pathname, String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await once(child.stdout, 'data');
+  const result = await runLoad({
+    url: `http://127.0.0.1:${port}/lease`,
+    method: 'POST',
+    body: () => JSON.stringify({ userId: crypto.randomUUID() }),
+    connections: CONNECTIONS,
+    durationMs: SECONDS * 1000,
+    warmupMs: WARMUP_MS,
+  });
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+  return result;
+}
+
+async function service(base: string, redisUrl: string, poolSize: number): Promise<LoadResult> {
+  const name = `tokenpool_bench_service_${poolSize}`;
+  const url = await freshDatabase(base, name);
+  const dataDir = await mkdtemp(join(tmpdir(), 'tokenpool-bench-'));
+  const admin = { email: 'bench@example.com', password: 'bench password' };
+  const api = await startProcess(
+    'api',
+    {
+      NODE_ENV: 'production',
+      JWT_SECRET: 'a benchmark secret that is at least thirty-two bytes long',
+      DATABASE_URL: url,
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: `tokenpool-bench-${poolSize}`,
+      DATA_DIR: dataDir,
+      TOKEN_POOL_SIZE: String(poolSize),
+      ADMIN_EMAIL: admin.email,
+      ADMIN_PASSWORD: admin.password,
+    },
+    'warn',
+  );
+  try {
+    const login = await fetch(`${api.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(admin),
+    });
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    return await runLoad({
+      url: `${api.url}/api/v1/tokens/lease`,
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}` },
+      body: () => JSON.stringify({ userId: crypto.randomUUID() }),
+      connections: CONNECTIONS,
+      durationMs: SECONDS * 1000,
+      warmupMs: WARMUP_MS,
+    });
+  } finally {
+    await api.stop('SIGTERM');
+    await rm(dataDir, { recursive: true, force: true });
+    await dropDatabase(base, name);
+  }
+}
+
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+export async function tokensBenchmark(base: string, redisUrl: string): Promise<string> {
+  const pg = await baseline(base, 100);
+  const bare = await bareFastify();
+  const small = await service(base, redisUrl, 100);
+  const large = await service(base, redisUrl, 100_000);
+  const rows = [
+    ['pgbench: one-statement lease, pool 100 (baseline)', fmt(pg.tps, 0), '—', `${fmt(pg.latencyMs, 2)} (avg)`, '1.00'],
+    ['bare Fastify route, same load generator', fmt(bare.rps, 0), fmt(bare.p50, 2), fmt(bare.p99, 2), fmt(bare.rps / pg.tps, 2)],
+    ['POST /tokens/lease, pool 100', fmt(small.rps, 0), fmt(small.p50, 2), fmt(small.p99, 2), fmt(small.rps / pg.tps, 2)],
+    ['POST /tokens/lease, pool 100,000', fmt(large.rps, 0), fmt(large.p50, 2), fmt(large.p99, 2), fmt(large.rps / pg.tps, 2)],
+  ];
+  const errors = [small, large].flatMap((r) => Object.entries(r.statuses).filter(([status]) => status !== '201'));
+  return [
+    `tokens: ${CONNECTIONS} connections, ${SECONDS} s each after ${WARMUP_MS / 1000} s warm-up, new userId per request`,
+    '',
+    '| run | req/s | p50 ms | p99 ms | ratio to baseline |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+    '',
+    `p99 at pool 100,000 vs 100: ${fmt(large.p99 / small.p99, 2)}x; p50: ${fmt(large.p50 / small.p50, 2)}x`,
+    errors.length > 0 ? `non-201 answers: ${JSON.stringify(errors)}` : 'every answer was 201',
+  ].join('\n');
+}
