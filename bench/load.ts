@@ -34,7 +34,9 @@ function once(agent: http.Agent, target: URL, options: LoadOptions): Promise<num
         method: options.method ?? 'GET',
         headers: {
           ...options.headers,
-          ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+          ...(payload === undefined
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
         },
       },
       (response) => {

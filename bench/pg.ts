@@ -40,7 +40,12 @@ export interface PgbenchResult {
 }
 
 /** Runs pgbench with a custom script; prepared statements, so the baseline is the best case. */
-export async function pgbench(url: string, scriptFile: string, clients: number, seconds: number): Promise<PgbenchResult> {
+export async function pgbench(
+  url: string,
+  scriptFile: string,
+  clients: number,
+  seconds: number,
+): Promise<PgbenchResult> {
   const { stdout } = await run(
     'pgbench',
     ['-n', '-M', 'prepared', '-c', String(clients), '-j', '2', '-T', String(seconds), '-f', scriptFile, url],

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startProcess } from '../test/helpers/processes.js';
-import { runLoad, type LoadResult } from './load.js';
+import { type LoadResult, runLoad } from './load.js';
 import { dropDatabase, freshDatabase, pgbench, psql } from './pg.js';
 
 const CONNECTIONS = 64;
@@ -38,9 +38,13 @@ async function baseline(base: string, poolSize: number) {
 
 async function bareFastify(): Promise<LoadResult> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./bare-server.ts', import.meta.url).pathname, String(port)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL('./bare-server.ts', import.meta.url).pathname, String(port)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   await once(child.stdout, 'data');
   const result = await runLoad({
     url: `http://127.0.0.1:${port}/lease`,
@@ -107,9 +111,27 @@ export async function tokensBenchmark(base: string, redisUrl: string): Promise<s
   const large = await service(base, redisUrl, 100_000);
   const rows = [
     ['pgbench: one-statement lease, pool 100 (baseline)', fmt(pg.tps, 0), '—', `${fmt(pg.latencyMs, 2)} (avg)`, '1.00'],
-    ['bare Fastify route, same load generator', fmt(bare.rps, 0), fmt(bare.p50, 2), fmt(bare.p99, 2), fmt(bare.rps / pg.tps, 2)],
-    ['POST /tokens/lease, pool 100', fmt(small.rps, 0), fmt(small.p50, 2), fmt(small.p99, 2), fmt(small.rps / pg.tps, 2)],
-    ['POST /tokens/lease, pool 100,000', fmt(large.rps, 0), fmt(large.p50, 2), fmt(large.p99, 2), fmt(large.rps / pg.tps, 2)],
+    [
+      'bare Fastify route, same load generator',
+      fmt(bare.rps, 0),
+      fmt(bare.p50, 2),
+      fmt(bare.p99, 2),
+      fmt(bare.rps / pg.tps, 2),
+    ],
+    [
+      'POST /tokens/lease, pool 100',
+      fmt(small.rps, 0),
+      fmt(small.p50, 2),
+      fmt(small.p99, 2),
+      fmt(small.rps / pg.tps, 2),
+    ],
+    [
+      'POST /tokens/lease, pool 100,000',
+      fmt(large.rps, 0),
+      fmt(large.p50, 2),
+      fmt(large.p99, 2),
+      fmt(large.rps / pg.tps, 2),
+    ],
   ];
   const errors = [small, large].flatMap((r) => Object.entries(r.statuses).filter(([status]) => status !== '201'));
   return [

@@ -66,7 +66,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  registerAuthentication(app, deps.db, deps.accessTokens);
+  registerAuthentication(app, deps.database, deps.accessTokens);
   await app.register(healthRoutes, { deps });
   await app.register(
     async (api) => {

@@ -13,9 +13,20 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 /** Anything a repository function can run a statement on: the database or an open transaction. */
 export type Executor = Db | Tx;
 
+/** A hot statement: written once, named, and prepared once per connection on PostgreSQL. */
+export interface Statement {
+  readonly name: string;
+  readonly text: string;
+}
+
 export interface Database {
   readonly kind: 'postgres' | 'pglite';
   readonly db: Db;
+  /**
+   * Runs a named statement outside any transaction. For the hot paths only: a prepared statement
+   * skips parsing and planning, and skipping the query builder saves the API process's CPU.
+   */
+  query<T>(statement: Statement, values: unknown[]): Promise<T[]>;
   /** Runs the numbered migrations that have not run yet; safe to call from many processes at once. */
   migrate(): Promise<void>;
   ping(): Promise<void>;
@@ -53,6 +64,10 @@ function createPostgres(url: string, poolSize: number): Database {
   return {
     kind: 'postgres',
     db,
+    async query<T>(statement: Statement, values: unknown[]) {
+      const result = await pool.query({ name: statement.name, text: statement.text, values });
+      return result.rows as T[];
+    },
     async migrate() {
       const { migrate } = await import('drizzle-orm/node-postgres/migrator');
       const client = await pool.connect();
@@ -81,6 +96,9 @@ async function createPglite(dataDir: string): Promise<Database> {
   return {
     kind: 'pglite',
     db: db as unknown as Db,
+    async query<T>(statement: Statement, values: unknown[]) {
+      return (await client.query<T>(statement.text, values)).rows;
+    },
     async migrate() {
       const { migrate } = await import('drizzle-orm/pglite/migrator');
       await migrate(db, { migrationsFolder });

@@ -10,8 +10,8 @@ export type Listener = (message: unknown) => void;
  */
 export interface EventBus {
   publish(channel: string, message: unknown): Promise<void>;
-  /** Returns the function that unsubscribes. */
-  subscribe(channel: string, listener: Listener): () => void;
+  /** Resolves once messages flow (the function it answers unsubscribes). */
+  subscribe(channel: string, listener: Listener): Promise<() => void>;
   close(): Promise<void>;
 }
 
@@ -23,7 +23,7 @@ export function createMemoryEventBus(): EventBus {
     async publish(channel, message) {
       emitter.emit(channel, message);
     },
-    subscribe(channel, listener) {
+    async subscribe(channel, listener) {
       emitter.on(channel, listener);
       return () => emitter.off(channel, listener);
     },
@@ -58,11 +58,12 @@ export function createRedisEventBus(redis: Redis, prefix: string, logger: Logger
     async publish(channel, message) {
       await redis.publish(key(channel), JSON.stringify(message));
     },
-    subscribe(channel, listener) {
+    async subscribe(channel, listener) {
       const count = counts.get(channel) ?? 0;
       counts.set(channel, count + 1);
-      if (count === 0) void connection().subscribe(key(channel));
-      const unsubscribe = local.subscribe(channel, listener);
+      // Resolves when Redis confirms; later subscribers to the channel ride on that subscription.
+      if (count === 0) await connection().subscribe(key(channel));
+      const unsubscribe = await local.subscribe(channel, listener);
       return () => {
         unsubscribe();
         const left = (counts.get(channel) ?? 1) - 1;

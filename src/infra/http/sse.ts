@@ -57,5 +57,7 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply): E
   };
   open.add(stream);
   request.raw.on('close', () => stream.close());
+  // The client may have left while the stream was being set up.
+  if (request.raw.destroyed) stream.close();
   return stream;
 }

@@ -16,8 +16,12 @@ const ISSUER = 'tokenpool';
  * opaque string, and nobody without the key can read or forge the claims.
  */
 export function createAccessTokens(secret: string, ttlSeconds: number) {
-  // `dir` with A256GCM needs exactly 32 bytes; hashing accepts a secret of any length.
-  const key = createHash('sha256').update(secret).digest();
+  // `dir` with A256GCM needs exactly 32 bytes; hashing accepts a secret of any length. Imported
+  // once as a CryptoKey, rather than on every call from raw bytes.
+  const key = crypto.subtle.importKey('raw', createHash('sha256').update(secret).digest(), 'AES-GCM', false, [
+    'encrypt',
+    'decrypt',
+  ]);
   return {
     ttlSeconds,
     async issue(claims: AccessClaims): Promise<string> {
@@ -27,12 +31,12 @@ export function createAccessTokens(secret: string, ttlSeconds: number) {
         .setIssuer(ISSUER)
         .setIssuedAt()
         .setExpirationTime(`${ttlSeconds}s`)
-        .encrypt(key);
+        .encrypt(await key);
     },
     /** The claims of a valid token, or `undefined` for anything else: expired, forged, malformed. */
     async verify(token: string): Promise<AccessClaims | undefined> {
       try {
-        const { payload } = await jwtDecrypt(token, key, { issuer: ISSUER });
+        const { payload } = await jwtDecrypt(token, await key, { issuer: ISSUER });
         const { sub, role, sid } = payload;
         if (typeof sub !== 'string' || typeof sid !== 'string' || (role !== 'user' && role !== 'admin'))
           return undefined;

@@ -18,7 +18,6 @@ import { consumeOneTimeToken, spendAllOneTimeTokens } from './one-time-tokens.sq
 import { hashPassword, verifyPassword } from './passwords.js';
 import { hashToken, newOpaqueToken } from './secure-tokens.js';
 import {
-  findLiveSession,
   findRefreshToken,
   insertRefreshToken,
   insertSession,
@@ -123,8 +122,8 @@ export function createAuthService(deps: Pick<Deps, 'db' | 'queue' | 'accessToken
       const tokenHash = hashToken(refreshToken);
       type Outcome = { kind: 'ok'; pair: TokenPairResult } | { kind: 'reused' } | { kind: 'invalid' };
       const outcome = await db.transaction(async (tx): Promise<Outcome> => {
-        const sessionId = await spendRefreshToken(tx, tokenHash);
-        if (!sessionId) {
+        const spent = await spendRefreshToken(tx, tokenHash);
+        if (!spent) {
           const known = await findRefreshToken(tx, tokenHash);
           // A spent token shown again means it leaked, or a client replayed it: end the session.
           if (known?.spentAt && (await revokeSession(tx, known.sessionId, 'refresh_token_reused'))) {
@@ -138,15 +137,13 @@ export function createAuthService(deps: Pick<Deps, 'db' | 'queue' | 'accessToken
           }
           return { kind: known?.spentAt ? 'reused' : 'invalid' };
         }
-        const session = await findLiveSession(tx, sessionId);
-        if (!session) return { kind: 'invalid' };
         await insertAuditEntry(tx, {
           action: 'auth.refresh',
-          userId: session.userId,
-          target: { type: 'session', id: sessionId },
+          userId: spent.userId,
+          target: { type: 'session', id: spent.sessionId },
           context,
         });
-        return { kind: 'ok', pair: await issuePair(tx, { ...session, sessionId }) };
+        return { kind: 'ok', pair: await issuePair(tx, spent) };
       });
       if (outcome.kind === 'reused') throw errors.refreshTokenReused();
       if (outcome.kind === 'invalid') throw errors.invalidRefreshToken();

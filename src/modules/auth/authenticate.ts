@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Db } from '../../infra/db/database.js';
+import type { Database } from '../../infra/db/database.js';
 import { errors } from '../../infra/http/errors.js';
 import { problems } from '../../infra/http/schemas.js';
 import type { AccessClaims, AccessTokens, Role } from './access-tokens.js';
@@ -26,7 +26,7 @@ export function principal(request: FastifyRequest): AccessClaims {
  * Routes declare `config: { auth: 'user' | 'admin' }`; this hook gives each of them the check,
  * the OpenAPI security requirement and the 401/403 responses, so no route can forget one.
  */
-export function registerAuthentication(app: FastifyInstance, db: Db, accessTokens: AccessTokens): void {
+export function registerAuthentication(app: FastifyInstance, database: Database, accessTokens: AccessTokens): void {
   app.decorateRequest('principal', null);
 
   app.addHook('onRoute', (route) => {
@@ -45,7 +45,7 @@ export function registerAuthentication(app: FastifyInstance, db: Db, accessToken
       if (!claims) throw errors.unauthenticated('The access token is invalid or expired.');
       // The session is looked up on every request, so a logout or reset ends its access tokens at
       // once in every process; the role comes from the database, never from a stale token.
-      const session = await findLiveSession(db, claims.sessionId);
+      const session = await findLiveSession(database, claims.sessionId);
       if (!session || session.userId !== claims.userId) throw errors.unauthenticated('The session has ended.');
       if (role === 'admin' && session.role !== 'admin') throw errors.forbidden('Only admins may do this.');
       request.principal = { ...claims, role: session.role };

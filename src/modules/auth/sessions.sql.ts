@@ -1,5 +1,5 @@
 import { and, eq, gt, isNull, ne, sql } from 'drizzle-orm';
-import type { Executor } from '../../infra/db/database.js';
+import type { Database, Executor, Statement } from '../../infra/db/database.js';
 import { refreshTokens, sessions, users } from '../../infra/db/schema.js';
 import type { Role } from './access-tokens.js';
 
@@ -11,16 +11,21 @@ export async function insertSession(executor: Executor, userId: string): Promise
   return row.id;
 }
 
-/** The session's user and current role, if the session is still open. Runs on every authenticated request. */
+const FIND_LIVE_SESSION: Statement = {
+  name: 'find_live_session',
+  text: `select u.id as "userId", u.role from sessions s join users u on u.id = s.user_id
+         where s.id = $1 and s.revoked_at is null`,
+};
+
+/**
+ * The session's user and current role, if the session is still open. Runs on every authenticated
+ * request, so it is a prepared statement.
+ */
 export async function findLiveSession(
-  executor: Executor,
+  database: Database,
   sessionId: string,
 ): Promise<{ userId: string; role: Role } | undefined> {
-  const [row] = await executor
-    .select({ userId: users.id, role: users.role })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+  const [row] = await database.query<{ userId: string; role: Role }>(FIND_LIVE_SESSION, [sessionId]);
   return row;
 }
 
@@ -62,22 +67,30 @@ export async function insertRefreshToken(
 }
 
 /**
- * Marks a refresh token spent and returns its session, if it was unspent and unexpired. The row
- * lock taken by the UPDATE makes two concurrent uses of one token line up: the second finds it spent.
+ * Marks a refresh token spent and returns its session's owner, if the token was unspent and
+ * unexpired and its session is still open. The row lock taken by the UPDATE makes two concurrent
+ * uses of one token line up: the second finds it spent.
  */
-export async function spendRefreshToken(executor: Executor, tokenHash: string): Promise<string | undefined> {
+export async function spendRefreshToken(
+  executor: Executor,
+  tokenHash: string,
+): Promise<{ sessionId: string; userId: string; role: Role } | undefined> {
   const [row] = await executor
     .update(refreshTokens)
     .set({ spentAt: sql`now()` })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
     .where(
       and(
         eq(refreshTokens.tokenHash, tokenHash),
         isNull(refreshTokens.spentAt),
         gt(refreshTokens.expiresAt, sql`now()`),
+        eq(sessions.id, refreshTokens.sessionId),
+        isNull(sessions.revokedAt),
       ),
     )
-    .returning({ sessionId: refreshTokens.sessionId });
-  return row?.sessionId;
+    .returning({ sessionId: refreshTokens.sessionId, userId: sessions.userId, role: users.role });
+  return row;
 }
 
 export async function findRefreshToken(executor: Executor, tokenHash: string) {

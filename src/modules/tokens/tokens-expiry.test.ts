@@ -126,7 +126,7 @@ describe('the expiry job', () => {
   it('closes due leases as expired within a second, logs them with no user and announces them', async () => {
     const api = client(harness.app);
     const heard: TokenEvent[] = [];
-    const unsubscribe = harness.runtime.events.subscribe('tokens', (event) => heard.push(event as TokenEvent));
+    const unsubscribe = await harness.runtime.events.subscribe('tokens', (event) => heard.push(event as TokenEvent));
     const holder = await api.signUp();
     const lease = (await api.post('/tokens/lease', undefined, holder.accessToken)).json();
     await waitPast(harness, lease.expiresAt);

@@ -3,7 +3,7 @@ import type { Deps } from '../../deps.js';
 import { errors } from '../../infra/http/errors.js';
 import { requestContext } from '../../infra/http/request-context.js';
 import { IdParams, Paged, pageOf, pageOffset, problems } from '../../infra/http/schemas.js';
-import { openEventStream } from '../../infra/http/sse.js';
+import { type EventStream, openEventStream } from '../../infra/http/sse.js';
 import { principal } from '../auth/authenticate.js';
 import { TOKEN_EVENTS_CHANNEL, type TokenEvent } from './token-events.js';
 import {
@@ -83,11 +83,13 @@ export const tokensRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
       },
     },
     async (request, reply) => {
-      const stream = openEventStream(request, reply);
-      const unsubscribe = deps.events.subscribe(TOKEN_EVENTS_CHANNEL, (message) => {
+      // Subscribed before the stream opens, so a client that sees it open misses nothing after.
+      let stream: EventStream | undefined;
+      const unsubscribe = await deps.events.subscribe(TOKEN_EVENTS_CHANNEL, (message) => {
         const event = message as TokenEvent;
-        stream.send(event.type, event);
+        stream?.send(event.type, event);
       });
+      stream = openEventStream(request, reply);
       stream.onClose(unsubscribe);
     },
   );

@@ -3,6 +3,7 @@ import { errors } from '../../infra/http/errors.js';
 import type { RequestContext } from '../../infra/http/request-context.js';
 import { insertAuditEntry } from '../audit/audit.sql.js';
 import type { AccessClaims } from '../auth/access-tokens.js';
+import { createBatcher } from './batcher.js';
 import { publishTokenEvents, type TokenEvent } from './token-events.js';
 import {
   endActiveLease,
@@ -10,25 +11,29 @@ import {
   expireDueLeases,
   freeTokens,
   type LeaseEnd,
+  type LeaseParams,
   type LeaseResult,
-  leaseToken,
+  leaseTokens,
   lockActiveTokens,
   lockToken,
 } from './tokens.sql.js';
 
-type TokensDeps = Pick<Deps, 'db' | 'config' | 'events' | 'logger'>;
+type TokensDeps = Pick<Deps, 'db' | 'database' | 'config' | 'events' | 'logger'>;
 
 function expiredEvents(ends: LeaseEnd[]): TokenEvent[] {
   return ends.map((end) => ({ type: 'expired', ...end }));
 }
 
-export function createTokensService({ db, config, events, logger }: TokensDeps) {
+export function createTokensService({ db, database, config, events, logger }: TokensDeps) {
   // Events go out after the commit; a failure to publish is logged, never turned into an error
   // for a request whose change has already happened.
   const publish = (list: TokenEvent[]) =>
     publishTokenEvents(events, list).catch((error: unknown) =>
       logger.warn({ err: error }, 'could not publish token events'),
     );
+
+  // Concurrent leases share one database call and one transaction (see batcher.ts).
+  const leaseBatched = createBatcher((items: LeaseParams[]) => leaseTokens(database, config.TOKEN_TTL_SECONDS, items));
 
   return {
     /** Leases a token for `holderId` (the caller unless an admin names someone else). */
@@ -37,7 +42,7 @@ export function createTokensService({ db, config, events, logger }: TokensDeps) 
       if (holder !== caller.userId && caller.role !== 'admin') {
         throw errors.forbidden('Only admins may lease a token for another user.');
       }
-      const result = await leaseToken(db, {
+      const result = await leaseBatched({
         holderId: holder,
         ttlSeconds: config.TOKEN_TTL_SECONDS,
         actorId: caller.userId,
@@ -49,7 +54,7 @@ export function createTokensService({ db, config, events, logger }: TokensDeps) 
           list.push({ type: 'evicted', tokenId: result.tokenId, userId: result.evictedUserId, byUserId: holder });
         }
         list.push({ type: 'leased', ...result });
-        await publish(list);
+        void publish(list);
       }
       return result;
     },

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type Db, type Executor, queryRows } from '../../infra/db/database.js';
+import { type Database, type Db, type Executor, queryRows, type Statement } from '../../infra/db/database.js';
 import type { RequestContext } from '../../infra/http/request-context.js';
 
 export type TokenStatus = 'available' | 'active';
@@ -82,6 +82,40 @@ export async function leaseToken(executor: Executor, params: LeaseParams): Promi
   );
   if (!row) throw new Error('lease_token returned no row');
   return row;
+}
+
+/**
+ * leaseTokens: several leases in one call and one transaction (see migrations/0003). Sorted by
+ * holder so that concurrent batches take holder locks in one order; answers in the given order.
+ */
+const LEASE_TOKENS: Statement = {
+  name: 'lease_tokens',
+  text: `select ord, token_id as "tokenId", holder_id as "userId",
+           to_char(leased_at at time zone 'UTC', ${ISO}) as "leasedAt",
+           to_char(expires_at at time zone 'UTC', ${ISO}) as "expiresAt",
+           created, evicted_user_id as "evictedUserId", expired
+         from lease_tokens($1::jsonb, $2::int)`,
+};
+
+export async function leaseTokens(
+  database: Database,
+  ttlSeconds: number,
+  items: LeaseParams[],
+): Promise<LeaseResult[]> {
+  const order = items
+    .map((item, index) => ({ item, index }))
+    .sort((a, b) => (a.item.holderId < b.item.holderId ? -1 : 1));
+  const payload = order.map(({ item }) => ({
+    holder: item.holderId,
+    actor: item.actorId,
+    ip: item.context.ip,
+    userAgent: item.context.userAgent,
+    requestId: item.context.requestId,
+  }));
+  const rows = await database.query<LeaseResult & { ord: number }>(LEASE_TOKENS, [JSON.stringify(payload), ttlSeconds]);
+  const results: LeaseResult[] = new Array(items.length);
+  for (const { ord, ...result } of rows) results[(order[ord - 1] as { index: number }).index] = result;
+  return results;
 }
 
 // A token is active while the database clock is before its lease's end; nothing else decides.
