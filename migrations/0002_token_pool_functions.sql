@@ -82,7 +82,10 @@ BEGIN
     ELSE
       UPDATE token_leases l SET ended_at = v_now, end_reason = 'evicted'
         WHERE l.id = v_token.lease_id AND l.ended_at IS NULL RETURNING * INTO v_closed;
-      v_evicted := v_closed.user_id;
+      -- Not found only if the sweep closed it as expired a moment ago: then nobody was evicted.
+      IF FOUND THEN
+        v_evicted := v_closed.user_id;
+      END IF;
     END IF;
   END IF;
 

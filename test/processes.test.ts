@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, uniqueEmail } from './helpers/client.js';
 import { testEnvironment } from './helpers/environment.js';
 import { type Harness, startHarness } from './helpers/harness.js';
+import { outboxMailbox } from './helpers/mailbox.js';
 import { runCli, type ServiceProcess, startProcess } from './helpers/processes.js';
 
 async function post(base: string, path: string, body: unknown, token?: string) {
@@ -52,7 +53,7 @@ describe('serve on the embedded defaults', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('migrates, ensures the admin, sends mail to the outbox and stops cleanly on SIGTERM', async () => {
+  it('migrates, ensures the admin, writes mail to the outbox, survives restarts and stops cleanly', async () => {
     const env = {
       DATA_DIR: dataDir,
       ADMIN_EMAIL: 'root@example.com',
@@ -63,13 +64,37 @@ describe('serve on the embedded defaults', () => {
     const login = await post(service.url, '/auth/login', { email: 'root@example.com', password: PASSWORD });
     expect(login.status).toBe(200);
     expect((await get(service.url, '/users/me', login.body.accessToken)).body.role).toBe('admin');
+    const newcomer = uniqueEmail('outbox');
+    expect(
+      (await post(service.url, '/auth/register', { name: 'New', email: newcomer, password: PASSWORD })).status,
+    ).toBe(201);
+    expect((await outboxMailbox(dataDir).waitFor(newcomer, 'Welcome')).links[0]).toMatch(
+      /^http:\/\/tokenpool\.test\/verify-email\?token=/,
+    );
     expect(await service.stop('SIGTERM')).toBe(0);
     expect(service.output()).toContain('"msg":"stopped"');
 
     // A second start finds the same database and the same key: the old access token still works.
+    // migrate and create-admin work on the same data directory while the service is down.
+    expect((await runCli(['migrate'], env)).code).toBe(0);
+    const created = await runCli(['create-admin', '--email', 'ops@example.com'], {
+      ...env,
+      ADMIN_PASSWORD: `${PASSWORD}!`,
+    });
+    expect(created.code, created.stderr).toBe(0);
+
     service = await startProcess('serve', env);
     expect((await get(service.url, '/users/me', login.body.accessToken)).status).toBe(200);
+    const ops = await post(service.url, '/auth/login', { email: 'ops@example.com', password: `${PASSWORD}!` });
+    expect((await get(service.url, '/users/me', ops.body.accessToken)).body.role).toBe('admin');
     expect(await service.stop('SIGINT')).toBe(0);
+
+    // The pool was made with the default 100 tokens; another size is refused, in one line.
+    const resized = await runCli(['serve'], { ...env, TOKEN_POOL_SIZE: '5' });
+    expect(resized.code).toBe(1);
+    expect(resized.stderr.trim().split('\n')).toEqual([
+      'configuration error: TOKEN_POOL_SIZE is 5 but the pool was made with 100 tokens; a pool is never resized (set TOKEN_POOL_SIZE=100)',
+    ]);
   });
 });
 
