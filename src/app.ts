@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -11,6 +12,7 @@ import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { registerAuthentication } from './modules/auth/authenticate.js';
 import { healthRoutes } from './modules/health/health.routes.js';
+import { importsRoutes } from './modules/imports/imports.routes.js';
 import { tokensRoutes } from './modules/tokens/tokens.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import { webPages } from './web/pages.js';
@@ -67,6 +69,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   registerAuthentication(app, deps.database, deps.accessTokens);
+  await app.register(multipart, { throwFileSizeLimit: true });
   await app.register(healthRoutes, { deps });
   await app.register(
     async (api) => {
@@ -74,6 +77,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       await api.register(usersRoutes, { deps });
       await api.register(auditRoutes, { deps });
       await api.register(tokensRoutes, { deps });
+      await api.register(importsRoutes, { deps });
     },
     { prefix: API_PREFIX },
   );

@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     await ensureAdmin(runtime.db, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD, resetPassword: false });
   }
   // Without Redis there is no shared queue, so whoever enqueues a job must also run it.
-  if (command !== 'api' || !config.REDIS_URL) runtime.startWorkers();
+  if (command !== 'api' || !config.REDIS_URL) await runtime.startWorkers();
   const app = command === 'worker' ? undefined : await buildApp(runtime);
   if (app) await app.listen({ port: config.PORT, host: config.HOST });
   logger.info({ command }, 'started');

@@ -3,8 +3,10 @@ import type { Database, Db } from './infra/db/database.js';
 import type { EventBus } from './infra/events/event-bus.js';
 import type { Logger } from './infra/logger.js';
 import type { Mailer } from './infra/mail/mailer.js';
+import type { ProgressStore } from './infra/progress/progress-store.js';
 import type { JobQueue } from './infra/queue/queue.js';
 import type { RateLimiter } from './infra/rate-limit/rate-limiter.js';
+import type { UploadStorage } from './infra/storage/upload-storage.js';
 import type { AccessTokens } from './modules/auth/access-tokens.js';
 
 /** What the app and the job handlers are built from; entry points and tests make one. */
@@ -16,6 +18,8 @@ export interface Deps {
   readonly queue: JobQueue;
   readonly events: EventBus;
   readonly mailer: Mailer;
+  readonly storage: UploadStorage;
+  readonly progress: ProgressStore;
   readonly rateLimiter: RateLimiter;
   readonly accessTokens: AccessTokens;
 }

@@ -6,13 +6,17 @@ import { createDatabase } from './infra/db/database.js';
 import { createMemoryEventBus, createRedisEventBus } from './infra/events/event-bus.js';
 import { createLogger, type Logger } from './infra/logger.js';
 import { createMailer } from './infra/mail/mailer.js';
+import { createMemoryProgressStore, createRedisProgressStore } from './infra/progress/progress-store.js';
 import { createBullmqQueue } from './infra/queue/bullmq-queue.js';
 import { createMemoryQueue } from './infra/queue/memory-queue.js';
 import { createMemoryRateLimiter, createRedisRateLimiter } from './infra/rate-limit/rate-limiter.js';
 import { createRedis } from './infra/redis.js';
 import { resolveJwtSecret } from './infra/secrets.js';
+import { createFileStorage } from './infra/storage/upload-storage.js';
 import { jobRegistrations } from './jobs.js';
 import { createAccessTokens } from './modules/auth/access-tokens.js';
+import { importUsersJob } from './modules/imports/import-users.job.js';
+import { findUnfinishedImports } from './modules/imports/imports.sql.js';
 import { type Sweeper, startSweeper } from './modules/tokens/expiry-sweeper.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
 import { ensureTokenPool } from './modules/tokens/tokens.sql.js';
@@ -25,7 +29,7 @@ export interface RuntimeOptions {
 
 export interface Runtime extends Deps {
   /** Starts running queued jobs in this process. */
-  startWorkers(): void;
+  startWorkers(): Promise<void>;
   /** Closes everything this runtime opened: queue (after its running jobs), mailer, Redis, database. */
   close(): Promise<void>;
 }
@@ -52,6 +56,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       queue,
       events,
       mailer,
+      storage: createFileStorage(join(config.DATA_DIR, 'uploads')),
+      progress: redis ? createRedisProgressStore(redis, prefix) : createMemoryProgressStore(),
       rateLimiter: redis ? createRedisRateLimiter(redis, prefix) : createMemoryRateLimiter(),
       accessTokens: createAccessTokens(secret, config.ACCESS_TOKEN_TTL_SECONDS),
     };
@@ -59,8 +65,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     let sweeper: Sweeper | undefined;
     return {
       ...deps,
-      startWorkers() {
+      async startWorkers() {
         queue.process(jobRegistrations(deps), { concurrency: config.WORKER_CONCURRENCY });
+        // The in-process queue forgets its jobs when the process stops: queue the unfinished
+        // imports again (a job resumes from its checkpoint). Redis remembers them by itself.
+        if (!redis) {
+          for (const importId of await findUnfinishedImports(database.db))
+            await queue.enqueue(importUsersJob, { importId });
+        }
         const tokens = createTokensService(deps);
         sweeper = startSweeper(() => tokens.expireDue(), logger);
       },

@@ -79,7 +79,7 @@ export async function startHarness(overrides: EnvInput = {}, options: { workers?
   const config = loadConfig(env);
   const start = async () => {
     const runtime = await createRuntime(config, { logger: pino({ level: 'silent' }) });
-    if (options.workers ?? true) runtime.startWorkers();
+    if (options.workers ?? true) await runtime.startWorkers();
     const app = await buildApp(runtime);
     await app.ready();
     return { app, runtime };

@@ -1,5 +1,17 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, date, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, precision: 6 }).notNull().defaultNow();
 const optionalTime = (name: string) => timestamp(name, { withTimezone: true, precision: 6 });
@@ -144,3 +156,43 @@ export const tokenLeases = pgTable(
     check('token_leases_period_check', sql`${t.expiresAt} > ${t.leasedAt}`),
   ],
 );
+
+/**
+ * A bulk import of users from a CSV file. The counts and the checkpoint are committed with each
+ * batch of inserted users, so a worker that dies mid-file leaves exactly what it had done.
+ */
+export const userImports = pgTable(
+  'user_imports',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    status: text('status', { enum: ['queued', 'processing', 'completed', 'failed'] })
+      .notNull()
+      .default('queued'),
+    fileName: text('file_name').notNull(),
+    storageKey: text('storage_key').notNull(),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull(),
+    createdBy: uuid('created_by').references(() => users.id),
+    totalRows: integer('total_rows'),
+    // Data records read so far, good or bad: the checkpoint a resumed job skips to.
+    processedRows: integer('processed_rows').notNull().default(0),
+    createdRows: integer('created_rows').notNull().default(0),
+    duplicateRows: integer('duplicate_rows').notNull().default(0),
+    invalidRows: integer('invalid_rows').notNull().default(0),
+    // The first 1,000 bad rows: { line, message, row }.
+    errors: jsonb('errors').$type<ImportError[]>().notNull().default([]),
+    failureReason: text('failure_reason'),
+    createdAt: createdAt(),
+    startedAt: optionalTime('started_at'),
+    finishedAt: optionalTime('finished_at'),
+  },
+  (t) => [
+    index('user_imports_created_at_idx').on(t.createdAt.desc(), t.id.desc()),
+    check('user_imports_status_check', sql`${t.status} in ('queued', 'processing', 'completed', 'failed')`),
+  ],
+);
+
+export interface ImportError {
+  line: number;
+  message: string;
+  row: string;
+}

@@ -56,6 +56,8 @@ export const errors = {
     }),
   tokenNotActive: (id: string) =>
     new AppError(409, 'TOKEN_NOT_ACTIVE', 'Token not active', `Token ${id} has no active lease.`),
+  payloadTooLarge: (limit: number) =>
+    new AppError(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `The file is larger than ${limit} bytes.`),
   emailTaken: () => new AppError(409, 'EMAIL_TAKEN', 'E-mail taken', 'An account with this e-mail already exists.'),
   rateLimited: (retryAfterSeconds: number) =>
     new AppError(429, 'RATE_LIMITED', 'Too many requests', `Try again in ${retryAfterSeconds} seconds.`, undefined, {

@@ -44,7 +44,16 @@ export function createBullmqQueue({ redis, logger, prefix = 'tokenpool' }: Bullm
             throw error;
           }
         },
-        { connection: redis, prefix, concurrency },
+        {
+          connection: redis,
+          prefix,
+          concurrency,
+          // A worker that dies (SIGKILL, lost machine) stops renewing its job's lock; after
+          // lockDuration another worker's stalled check puts the job back, to resume elsewhere.
+          lockDuration: 10_000,
+          stalledInterval: 5_000,
+          maxStalledCount: 5,
+        },
       );
       worker.on('failed', (job, error) =>
         logger.warn({ job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, err: error }, 'job failed'),

@@ -16,6 +16,9 @@ export const AUDIT_ACTIONS = [
   'token.evicted',
   'token.expired',
   'tokens.cleared',
+  'import.queued',
+  'import.completed',
+  'import.failed',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

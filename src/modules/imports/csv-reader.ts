@@ -1,0 +1,113 @@
+import { type Readable, Transform } from 'node:stream';
+import { parse } from 'csv-parse';
+
+export type Encoding = 'utf-8' | 'windows-1252';
+
+/**
+ * UTF-8 (with or without BOM) unless some byte sequence is not valid UTF-8; then Windows-1252, the
+ * superset of Latin-1 that spreadsheets actually write. Reads the whole file once: a single
+ * accented name on the last line decides it.
+ */
+export async function detectEncoding(source: Readable): Promise<Encoding> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  try {
+    for await (const chunk of source) decoder.decode(chunk as Buffer, { stream: true });
+    decoder.decode();
+    return 'utf-8';
+  } catch (error) {
+    source.destroy();
+    if (error instanceof TypeError) return 'windows-1252';
+    throw error;
+  }
+}
+
+/**
+ * Decodes to text and turns CRLF and lone CR into LF, so the parser counts lines the way an
+ * editor shows them. A CR at the end of a chunk waits for the next one, in case an LF follows.
+ */
+export function decodeToLf(encoding: Encoding): Transform {
+  const decoder = new TextDecoder(encoding);
+  let pendingCr = false;
+  const normalize = (text: string, final: boolean) => {
+    let out = (pendingCr ? '\r' : '') + text;
+    pendingCr = !final && out.endsWith('\r');
+    if (pendingCr) out = out.slice(0, -1);
+    return out.replace(/\r\n?/g, '\n');
+  };
+  return new Transform({
+    decodeStrings: true,
+    transform(chunk: Buffer, _encoding, callback) {
+      callback(null, normalize(decoder.decode(chunk, { stream: true }), false));
+    },
+    flush(callback) {
+      callback(null, normalize(decoder.decode(), true));
+    },
+  });
+}
+
+/** `;` or `,`, whichever appears more often outside quotes in the header line. */
+export function detectDelimiter(headerLine: string): ',' | ';' {
+  let inQuotes = false;
+  let commas = 0;
+  let semicolons = 0;
+  for (const char of headerLine) {
+    if (char === '"') inQuotes = !inQuotes;
+    else if (!inQuotes && char === ',') commas += 1;
+    else if (!inQuotes && char === ';') semicolons += 1;
+  }
+  return semicolons > commas ? ';' : ',';
+}
+
+/** Reads text up to the first line break, for delimiter detection. */
+export async function readFirstLine(source: Readable, encoding: Encoding): Promise<string> {
+  let text = '';
+  for await (const chunk of source.pipe(decodeToLf(encoding))) {
+    text += chunk as string;
+    const end = text.indexOf('\n');
+    if (end >= 0 || text.length > 1_000_000) {
+      source.destroy();
+      return end >= 0 ? text.slice(0, end) : text;
+    }
+  }
+  return text;
+}
+
+export type CsvRecord =
+  | { kind: 'row'; line: number; values: string[] }
+  | { kind: 'unparsable'; line: number; message: string; raw: string };
+
+/**
+ * Every record of the file, in order, with the line it starts on; records the parser cannot read
+ * (a stray quote) come as `unparsable` at their place, so counting records is deterministic.
+ * Blank lines are skipped; the first record is the header.
+ */
+export async function* readRecords(source: Readable, encoding: Encoding, delimiter: string): AsyncGenerator<CsvRecord> {
+  const skipped: CsvRecord[] = [];
+  const parser = source.pipe(decodeToLf(encoding)).pipe(
+    parse({
+      delimiter,
+      bom: true,
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      on_skip: (error, raw) => {
+        skipped.push({
+          kind: 'unparsable',
+          line: Number((error as { lines?: number } | undefined)?.lines ?? 0),
+          message: error?.message.replace(/ at line \d+.*$/, '') ?? 'unreadable record',
+          raw: raw ?? '',
+        });
+        return undefined;
+      },
+    }),
+  );
+  source.on('error', (error) => parser.destroy(error));
+  for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    while (skipped.length > 0) yield skipped.shift() as CsvRecord;
+    // `lines` is where the record ends; its quoted line breaks say how far back it began.
+    const breaks = record.reduce((sum, value) => sum + (value.match(/\n/g)?.length ?? 0), 0);
+    yield { kind: 'row', line: info.lines - breaks, values: record };
+  }
+  while (skipped.length > 0) yield skipped.shift() as CsvRecord;
+}

@@ -1,0 +1,194 @@
+import { Transform } from 'node:stream';
+import type { Deps } from '../../deps.js';
+import type { ImportError } from '../../infra/db/schema.js';
+import { NO_REQUEST } from '../../infra/http/request-context.js';
+import { defineJob, type JobHandler } from '../../infra/queue/queue.js';
+import { insertAuditEntry } from '../audit/audit.sql.js';
+import { type CsvRecord, detectDelimiter, detectEncoding, readFirstLine, readRecords } from './csv-reader.js';
+import { mapColumns, validateRow } from './import-rows.js';
+import { announce, presentImport } from './import-status.js';
+import {
+  type Batch,
+  CheckpointMovedError,
+  commitBatch,
+  findImport,
+  finishImport,
+  type ImportRecord,
+  MAX_STORED_ERRORS,
+  markProcessing,
+} from './imports.sql.js';
+
+export const importUsersJob = defineJob<{ importId: string }>('users.import', { attempts: 5, backoffMs: 2000 });
+
+type ImportDeps = Pick<Deps, 'db' | 'storage' | 'progress' | 'events' | 'logger'>;
+
+/** A batch is committed every this many records, or sooner (see `due`). */
+const BATCH_RECORDS = 5000;
+const BATCH_MAX_MS = 1000;
+
+/**
+ * Imports one uploaded file, resuming from the last committed checkpoint. Safe to run twice or to
+ * resume on another worker: each batch commits its users with the checkpoint, and a worker whose
+ * checkpoint was moved by another one stops.
+ */
+export function importUsersHandler(deps: ImportDeps): JobHandler<{ importId: string }> {
+  const { db, storage, progress, events, logger } = deps;
+
+  async function fail(record: ImportRecord, reason: string): Promise<void> {
+    const failed = await db.transaction(async (tx) => {
+      const row = await finishImport(tx, record.id, { status: 'failed', reason });
+      await insertAuditEntry(tx, {
+        action: 'import.failed',
+        userId: null,
+        target: { type: 'import', id: record.id },
+        metadata: { reason },
+        context: NO_REQUEST,
+      });
+      return row;
+    });
+    if (failed) await announce(presentImport(failed), progress, events);
+  }
+
+  return async ({ importId }) => {
+    const record = await findImport(db, importId);
+    if (!record || record.status === 'completed' || record.status === 'failed') return;
+    await markProcessing(db, importId);
+
+    let size: number;
+    try {
+      size = await storage.size(record.storageKey);
+    } catch {
+      // Retrying cannot bring a missing file back: the import fails now.
+      return fail(record, 'The uploaded file could not be read.');
+    }
+    const encoding = await detectEncoding(storage.open(record.storageKey));
+    const delimiter = detectDelimiter(await readFirstLine(storage.open(record.storageKey), encoding));
+
+    const file = storage.open(record.storageKey);
+    const source = file.pipe(countBytes());
+    file.on('error', (error) => source.destroy(error));
+    const records = readRecords(source, encoding, delimiter);
+    const header = await records.next();
+    if (header.done || header.value.kind !== 'row') {
+      source.destroy();
+      return fail(record, header.done ? 'The file is empty.' : 'The header line could not be read.');
+    }
+    const mapped = mapColumns(header.value.values);
+    if ('error' in mapped) {
+      source.destroy();
+      return fail(record, mapped.error);
+    }
+
+    const today = new Date().toISOString().slice(0, 10);
+    const counts = { ...record };
+    const storedErrors: ImportError[] = [...record.errors];
+    let skip = record.processedRows;
+    let batch: Batch = { from: record.processedRows, records: 0, rows: [], duplicates: 0, errors: [] };
+    const seen = new Set<string>();
+    let lastCommit = { at: Date.now(), bytes: source.bytes };
+
+    const commit = async () => {
+      const { created, duplicates } = await commitBatch(db, importId, batch);
+      counts.processedRows += batch.records;
+      counts.createdRows += created;
+      counts.duplicateRows += duplicates;
+      counts.invalidRows += batch.errors.length;
+      storedErrors.push(...batch.errors.slice(0, Math.max(0, MAX_STORED_ERRORS - storedErrors.length)));
+      lastCommit = { at: Date.now(), bytes: source.bytes };
+      batch = { from: counts.processedRows, records: 0, rows: [], duplicates: 0, errors: [] };
+      seen.clear();
+      const percent = Math.min(99, Math.floor((source.bytes / Math.max(size, 1)) * 100));
+      await announce(
+        presentImport(
+          { ...counts, status: 'processing', errors: storedErrors, startedAt: counts.startedAt ?? new Date() },
+          percent,
+        ),
+        progress,
+        events,
+      );
+    };
+    // Often enough for a live bar (every 1% of the file or every second), rarely enough to batch.
+    const due = () =>
+      batch.records >= BATCH_RECORDS ||
+      source.bytes - lastCommit.bytes >= size / 100 ||
+      Date.now() - lastCommit.at >= BATCH_MAX_MS;
+
+    try {
+      for await (const item of records) {
+        // Records before the checkpoint were committed by an earlier run.
+        if (skip > 0) {
+          skip -= 1;
+          continue;
+        }
+        addRecord(batch, item, mapped.columns, today, seen);
+        if (due()) await commit();
+      }
+      if (batch.records > 0) await commit();
+    } catch (error) {
+      source.destroy();
+      if (error instanceof CheckpointMovedError) {
+        logger.warn({ importId }, 'another worker is running this import; stopping');
+        return;
+      }
+      throw error;
+    }
+
+    const completed = await db.transaction(async (tx) => {
+      const row = await finishImport(tx, importId, { status: 'completed' });
+      await insertAuditEntry(tx, {
+        action: 'import.completed',
+        userId: null,
+        target: { type: 'import', id: importId },
+        metadata: {
+          processedRows: row?.processedRows,
+          createdRows: row?.createdRows,
+          duplicateRows: row?.duplicateRows,
+          invalidRows: row?.invalidRows,
+        },
+        context: NO_REQUEST,
+      });
+      return row;
+    });
+    if (completed) await announce(presentImport(completed), progress, events);
+  };
+}
+
+/** Passes bytes through and counts them: how far into the file the parser has read. */
+function countBytes(): Transform & { bytes: number } {
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      counter.bytes += chunk.length;
+      callback(null, chunk);
+    },
+  }) as Transform & { bytes: number };
+  counter.bytes = 0;
+  return counter;
+}
+
+/** Sorts one record into the batch: a row to insert, a duplicate of an earlier row, or an error. */
+function addRecord(
+  batch: Batch,
+  item: CsvRecord,
+  columns: Parameters<typeof validateRow>[1],
+  today: string,
+  seen: Set<string>,
+): void {
+  batch.records += 1;
+  if (item.kind === 'unparsable') {
+    batch.errors.push({ line: item.line, message: item.message, row: item.raw.slice(0, 1000) });
+    return;
+  }
+  const result = validateRow(item.values, columns, today);
+  if ('error' in result) {
+    batch.errors.push({ line: item.line, message: result.error, row: item.values.join(',').slice(0, 1000) });
+    return;
+  }
+  // A repeat within the batch is left out here; one from an earlier batch, or already in the
+  // database, is left out by the insert. Both are counted as duplicates.
+  if (seen.has(result.email)) {
+    batch.duplicates += 1;
+    return;
+  }
+  seen.add(result.email);
+  batch.rows.push(result);
+}

@@ -1,0 +1,182 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { Deps } from '../../deps.js';
+import { AppError, errors } from '../../infra/http/errors.js';
+import { requestContext } from '../../infra/http/request-context.js';
+import { IdParams, Paged, PageQuery, pageOf, pageOffset, problems } from '../../infra/http/schemas.js';
+import { type EventStream, openEventStream } from '../../infra/http/sse.js';
+import { insertAuditEntry } from '../audit/audit.sql.js';
+import { principal } from '../auth/authenticate.js';
+import { currentStatus, type ImportStatus, importChannel, isFinished, presentImport } from './import-status.js';
+import { importUsersJob } from './import-users.job.js';
+import { ImportStatusSchema } from './imports.schemas.js';
+import { countImports, findImport, insertImport, listImports } from './imports.sql.js';
+import { textOnly } from './upload.js';
+
+const tags = ['imports'];
+
+function csvField(value: string | number): string {
+  const text = String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export const importsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
+  const { db, storage, progress, events, queue, config } = deps;
+
+  const load = async (id: string) => {
+    const record = await findImport(db, id);
+    if (!record) throw errors.notFound('The import');
+    return record;
+  };
+
+  app.post(
+    '/users/imports',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags,
+        summary: 'Upload a CSV of users to import in the background',
+        description:
+          'multipart/form-data with the file in the field `file`; streamed to storage, never held in memory. ' +
+          'Columns: name (nome), email (e-mail), birth_date (birthDate, data de nascimento), `,` or `;`, UTF-8 or Latin-1.',
+        consumes: ['multipart/form-data'],
+        response: { 202: ImportStatusSchema, ...problems(400, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const declared = Number(request.headers['content-length'] ?? 0);
+      if (declared > config.MAX_UPLOAD_BYTES + 64 * 1024) throw errors.payloadTooLarge(config.MAX_UPLOAD_BYTES);
+      if (!request.isMultipart()) {
+        throw new AppError(
+          415,
+          'NOT_MULTIPART',
+          'Unsupported media type',
+          'Send multipart/form-data with a field "file".',
+        );
+      }
+      const part = await request.file({ limits: { fileSize: config.MAX_UPLOAD_BYTES, files: 1 } });
+      if (part?.fieldname !== 'file') {
+        part?.file.resume();
+        throw errors.validation('The upload is invalid.', [{ field: 'file', message: 'is required' }]);
+      }
+      let saved: { key: string; size: number };
+      try {
+        saved = await storage.save(part.file, textOnly());
+      } catch (error) {
+        part.file.resume();
+        if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
+          throw errors.payloadTooLarge(config.MAX_UPLOAD_BYTES);
+        }
+        throw error;
+      }
+      if (part.file.truncated) {
+        await storage.remove(saved.key);
+        throw errors.payloadTooLarge(config.MAX_UPLOAD_BYTES);
+      }
+      const caller = principal(request);
+      const record = await db.transaction(async (tx) => {
+        const created = await insertImport(tx, {
+          fileName: part.filename.slice(0, 255) || 'upload.csv',
+          storageKey: saved.key,
+          sizeBytes: saved.size,
+          createdBy: caller.userId,
+        });
+        await insertAuditEntry(tx, {
+          action: 'import.queued',
+          userId: caller.userId,
+          target: { type: 'import', id: created.id },
+          metadata: { fileName: created.fileName, sizeBytes: saved.size },
+          context: requestContext(request),
+        });
+        return created;
+      });
+      await queue.enqueue(importUsersJob, { importId: record.id });
+      return reply
+        .status(202)
+        .header('location', `${request.url.split('?')[0]}/${record.id}`)
+        .send(presentImport(record));
+    },
+  );
+
+  app.get(
+    '/users/imports',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags,
+        summary: 'A page of imports, newest first',
+        querystring: PageQuery,
+        response: { 200: Paged(ImportStatusSchema) },
+      },
+    },
+    async (request) => {
+      const query = request.query;
+      const [rows, total] = await Promise.all([listImports(db, query.pageSize, pageOffset(query)), countImports(db)]);
+      return pageOf(await Promise.all(rows.map((row) => currentStatus(row, progress))), total, query);
+    },
+  );
+
+  app.get(
+    '/users/imports/:id',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags,
+        summary: 'An import and its progress',
+        params: IdParams,
+        response: { 200: ImportStatusSchema, ...problems(400, 404) },
+      },
+    },
+    async (request) => currentStatus(await load(request.params.id), progress),
+  );
+
+  app.get(
+    '/users/imports/:id/events',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags,
+        summary: 'The import, again on every change (Server-Sent Events); closes when it ends',
+        params: IdParams,
+        response: { ...problems(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const record = await load(request.params.id);
+      let stream: EventStream | undefined;
+      const send = (status: ImportStatus) => {
+        stream?.send('progress', status);
+        if (isFinished(status.status)) stream?.close();
+      };
+      const unsubscribe = await events.subscribe(importChannel(record.id), (message) => send(message as ImportStatus));
+      stream = openEventStream(request, reply);
+      stream.onClose(unsubscribe);
+      // Read after subscribing, so a change between the two is not lost (at worst it comes twice).
+      send(await currentStatus((await findImport(db, record.id)) ?? record, progress));
+    },
+  );
+
+  app.get(
+    '/users/imports/:id/errors.csv',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags,
+        summary: 'The bad rows as CSV: line, row as read, reason (the first 1,000)',
+        params: IdParams,
+        response: { 200: Type.String({ description: 'text/csv' }), ...problems(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const record = await load(request.params.id);
+      const lines = [
+        'line,row,reason',
+        ...record.errors.map((e) => [e.line, e.row, e.message].map(csvField).join(',')),
+      ];
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="import-${record.id}-errors.csv"`)
+        .send(`${lines.join('\n')}\n`);
+    },
+  );
+};

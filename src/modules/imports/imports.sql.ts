@@ -1,0 +1,143 @@
+import { count, desc, eq, sql } from 'drizzle-orm';
+import { type Db, type Executor, queryRows } from '../../infra/db/database.js';
+import { type ImportError, userImports } from '../../infra/db/schema.js';
+import type { ImportRow } from './import-rows.js';
+
+export type ImportRecord = typeof userImports.$inferSelect;
+
+/** How many bad rows an import keeps; beyond that only the count grows. */
+export const MAX_STORED_ERRORS = 1000;
+
+export async function insertImport(
+  executor: Executor,
+  values: { fileName: string; storageKey: string; sizeBytes: number; createdBy: string },
+): Promise<ImportRecord> {
+  const [row] = await executor.insert(userImports).values(values).returning();
+  if (!row) throw new Error('insert into user_imports returned no row');
+  return row;
+}
+
+export async function findImport(executor: Executor, id: string): Promise<ImportRecord | undefined> {
+  const [row] = await executor.select().from(userImports).where(eq(userImports.id, id));
+  return row;
+}
+
+export async function listImports(executor: Executor, limit: number, offset: number): Promise<ImportRecord[]> {
+  return executor
+    .select()
+    .from(userImports)
+    .orderBy(desc(userImports.createdAt), desc(userImports.id))
+    .limit(limit)
+    .offset(offset);
+}
+
+export async function countImports(executor: Executor): Promise<number> {
+  const [row] = await executor.select({ total: count() }).from(userImports);
+  return row?.total ?? 0;
+}
+
+/** Imports that a process stopped in the middle of, to queue again where no queue remembers them. */
+export async function findUnfinishedImports(executor: Executor): Promise<string[]> {
+  const rows = await executor
+    .select({ id: userImports.id })
+    .from(userImports)
+    .where(sql`${userImports.status} in ('queued', 'processing')`);
+  return rows.map((row) => row.id);
+}
+
+export async function markProcessing(executor: Executor, id: string): Promise<void> {
+  await executor
+    .update(userImports)
+    .set({ status: 'processing', startedAt: sql`coalesce(${userImports.startedAt}, now())` })
+    .where(eq(userImports.id, id));
+}
+
+export interface Batch {
+  /** `processed_rows` this batch starts from: the checkpoint it continues. */
+  from: number;
+  records: number;
+  /** Valid rows to insert, each e-mail once. */
+  rows: ImportRow[];
+  /** Valid rows whose e-mail came earlier in the same batch. */
+  duplicates: number;
+  errors: ImportError[];
+}
+
+export class CheckpointMovedError extends Error {
+  override name = 'CheckpointMovedError';
+}
+
+/**
+ * commitBatch: the users of one batch and the checkpoint after it, in one transaction, so a crash
+ * leaves either both or neither. The import row is locked and its checkpoint compared first: if
+ * another worker has moved it, this one stops instead of inserting the same rows twice. Users go
+ * in with one statement (unnest), and an e-mail already there is a duplicate, not an error.
+ */
+export async function commitBatch(db: Db, id: string, batch: Batch): Promise<{ created: number; duplicates: number }> {
+  return db.transaction(async (tx) => {
+    const [locked] = await queryRows<{ processed: number }>(
+      tx,
+      sql`select processed_rows as processed from user_imports where id = ${id} for update`,
+    );
+    if (locked?.processed !== batch.from) {
+      throw new CheckpointMovedError(`import ${id} is at row ${locked?.processed}, not ${batch.from}`);
+    }
+    let created = 0;
+    if (batch.rows.length > 0) {
+      const [inserted] = await queryRows<{ created: number }>(
+        tx,
+        sql`with inserted as (
+              insert into users (name, email, birth_date)
+              select * from unnest(${pgArray(batch.rows.map((r) => r.name))}::text[],
+                                   ${pgArray(batch.rows.map((r) => r.email))}::text[],
+                                   ${pgArray(batch.rows.map((r) => r.birthDate))}::date[])
+              on conflict (email) do nothing
+              returning 1)
+            select count(*)::int as created from inserted`,
+      );
+      created = inserted?.created ?? 0;
+    }
+    const duplicates = batch.rows.length - created + batch.duplicates;
+    await tx.execute(
+      sql`update user_imports set
+            processed_rows = processed_rows + ${batch.records},
+            created_rows = created_rows + ${created},
+            duplicate_rows = duplicate_rows + ${duplicates},
+            invalid_rows = invalid_rows + ${batch.errors.length},
+            errors = case when jsonb_array_length(errors) >= ${MAX_STORED_ERRORS} then errors
+              else (select coalesce(jsonb_agg(e), '[]'::jsonb) from (
+                select e from jsonb_array_elements(errors || ${JSON.stringify(batch.errors)}::jsonb) e
+                limit ${MAX_STORED_ERRORS}) kept) end
+          where id = ${id}`,
+    );
+    return { created, duplicates };
+  });
+}
+
+export async function finishImport(
+  executor: Executor,
+  id: string,
+  outcome: { status: 'completed' } | { status: 'failed'; reason: string },
+): Promise<ImportRecord | undefined> {
+  const [row] = await executor
+    .update(userImports)
+    .set({
+      status: outcome.status,
+      failureReason: outcome.status === 'failed' ? outcome.reason : null,
+      totalRows: outcome.status === 'completed' ? sql`${userImports.processedRows}` : sql`${userImports.totalRows}`,
+      finishedAt: sql`now()`,
+      startedAt: sql`coalesce(${userImports.startedAt}, now())`,
+    })
+    .where(eq(userImports.id, id))
+    .returning();
+  return row;
+}
+
+/**
+ * A PostgreSQL array literal, so one parameter carries a whole column: the same on `pg` and PGlite.
+ * Every element is quoted, with quotes and backslashes escaped; null stays NULL.
+ */
+function pgArray(values: Array<string | null>): string {
+  const items = values.map((value) => (value === null ? 'NULL' : `"${value.replace(/(["\\])/g, '\\$1')}"`));
+  return `{${items.join(',')}}`;
+}
