@@ -1,3 +1,4 @@
+import { importBenchmark } from './import.bench.js';
 import { tokensBenchmark } from './tokens.bench.js';
 
 // Benchmarks run on real PostgreSQL and Redis; these defaults are the ones of this machine's CI.
@@ -6,6 +7,7 @@ const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const benchmarks: Record<string, () => Promise<string>> = {
   tokens: () => tokensBenchmark(databaseUrl, redisUrl),
+  import: () => importBenchmark(databaseUrl, redisUrl),
 };
 
 const selected = process.argv.slice(2);

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createLogger } from './infra/logger.js';
 import { ensureAdmin } from './modules/auth/admin-account.js';
@@ -74,7 +73,8 @@ async function main(): Promise<void> {
   }
   // Without Redis there is no shared queue, so whoever enqueues a job must also run it.
   if (command !== 'api' || !config.REDIS_URL) await runtime.startWorkers();
-  const app = command === 'worker' ? undefined : await buildApp(runtime);
+  // The HTTP stack is loaded only by the processes that serve HTTP.
+  const app = command === 'worker' ? undefined : await (await import('./app.js')).buildApp(runtime);
   if (app) await app.listen({ port: config.PORT, host: config.HOST });
   logger.info({ command }, 'started');
   onShutdown(runtime, async () => app?.close());

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { type Readable, Transform } from 'node:stream';
 import { parse } from 'csv-parse';
 
@@ -5,20 +6,34 @@ export type Encoding = 'utf-8' | 'windows-1252';
 
 /**
  * UTF-8 (with or without BOM) unless some byte sequence is not valid UTF-8; then Windows-1252, the
- * superset of Latin-1 that spreadsheets actually write. Reads the whole file once: a single
- * accented name on the last line decides it.
+ * superset of Latin-1 that spreadsheets actually write. Reads the whole file once, without
+ * decoding it (a single accented name on the last line decides it).
  */
 export async function detectEncoding(source: Readable): Promise<Encoding> {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  try {
-    for await (const chunk of source) decoder.decode(chunk as Buffer, { stream: true });
-    decoder.decode();
-    return 'utf-8';
-  } catch (error) {
-    source.destroy();
-    if (error instanceof TypeError) return 'windows-1252';
-    throw error;
+  let carry = Buffer.alloc(0);
+  for await (const chunk of source) {
+    const bytes = carry.length > 0 ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+    const end = completeUtf8Length(bytes);
+    if (!isUtf8(bytes.subarray(0, end))) {
+      source.destroy();
+      return 'windows-1252';
+    }
+    carry = Buffer.from(bytes.subarray(end));
   }
+  return carry.length === 0 ? 'utf-8' : 'windows-1252';
+}
+
+/** How many leading bytes hold whole characters: a sequence cut by the chunk's end waits. */
+function completeUtf8Length(bytes: Buffer): number {
+  for (let back = 1; back <= Math.min(3, bytes.length); back += 1) {
+    const byte = bytes[bytes.length - back] as number;
+    if ((byte & 0xc0) !== 0x80) {
+      // A lead byte: is its sequence complete within what we have?
+      const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+      return needed > back ? bytes.length - back : bytes.length;
+    }
+  }
+  return bytes.length;
 }
 
 /**

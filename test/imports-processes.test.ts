@@ -1,0 +1,66 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../src/infra/db/database.js';
+import { signInAdmin } from './helpers/admin.js';
+import { testEnvironment } from './helpers/environment.js';
+import { type Harness, startHarness } from './helpers/harness.js';
+import { generateCsv, upload, waitForImport } from './helpers/imports.js';
+import { type ServiceProcess, startProcess, waitFor } from './helpers/processes.js';
+
+describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('imports in worker processes', () => {
+  let harness: Harness;
+  let token: string;
+  const workers: ServiceProcess[] = [];
+
+  beforeAll(async () => {
+    // The harness is only the API here: the jobs run in real worker processes.
+    harness = await startHarness({}, { workers: false });
+    token = (await signInAdmin(harness)).accessToken;
+  });
+  afterAll(async () => {
+    for (const worker of workers) await worker.stop('SIGKILL');
+    await harness.close();
+  });
+
+  const processed = async (id: string) => {
+    const [row] = await queryRows<{ processed: number }>(
+      harness.runtime.db,
+      sql`select processed_rows as processed from user_imports where id = ${id}`,
+    );
+    return row?.processed ?? 0;
+  };
+
+  it('finishes on another worker, with exact counts, an import whose worker was killed mid-file', async () => {
+    const rows = 150_000;
+    const first = await startProcess('worker', { ...harness.env, WORKER_CONCURRENCY: '2' });
+    workers.push(first);
+    const response = await upload(harness.app, token, generateCsv(rows));
+    expect(response.statusCode, response.body).toBe(202);
+    const { id } = response.json();
+
+    await waitFor(
+      async () => (await processed(id)) > 0,
+      60_000,
+      () => `the import never started:\n${first.output()}`,
+    );
+    await first.stop('SIGKILL');
+    const atKill = await processed(id);
+    expect(atKill).toBeLessThan(rows);
+
+    workers.push(await startProcess('worker', harness.env));
+    const result = await waitForImport(harness.app, token, id, 120_000);
+    expect(result).toMatchObject({
+      status: 'completed',
+      totalRows: rows,
+      processedRows: rows,
+      createdRows: rows,
+      duplicateRows: 0,
+      invalidRows: 0,
+    });
+    const [users] = await queryRows<{ n: number }>(
+      harness.runtime.db,
+      sql`select count(*)::int as n from users where email like 'user%@example.com'`,
+    );
+    expect(users?.n).toBe(rows);
+  });
+});
