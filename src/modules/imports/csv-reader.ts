@@ -121,7 +121,10 @@ export async function* readRecords(source: Readable, encoding: Encoding, delimit
   for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
     while (skipped.length > 0) yield skipped.shift() as CsvRecord;
     // `lines` is where the record ends; its quoted line breaks say how far back it began.
-    const breaks = record.reduce((sum, value) => sum + (value.match(/\n/g)?.length ?? 0), 0);
+    let breaks = 0;
+    for (const value of record) {
+      for (let at = value.indexOf('\n'); at >= 0; at = value.indexOf('\n', at + 1)) breaks += 1;
+    }
     yield { kind: 'row', line: info.lines - breaks, values: record };
   }
   while (skipped.length > 0) yield skipped.shift() as CsvRecord;
