@@ -6,10 +6,11 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { pino } from 'pino';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { type Config, type EnvInput, loadConfig } from '../../src/config.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { client } from './client.js';
 import { databaseUrlFor, testEnvironment } from './environment.js';
 import { type Mailbox, outboxMailbox, startSmtpMailbox } from './mailbox.js';
 
@@ -105,4 +106,23 @@ export async function startHarness(overrides: EnvInput = {}, options: { workers?
     },
   };
   return harness;
+}
+
+export interface FileContext {
+  harness: Harness;
+  api: ReturnType<typeof client>;
+}
+
+/**
+ * One harness for a whole test file: started before its first test, closed after its last. The
+ * fields are filled in by then; read them inside tests and hooks.
+ */
+export function useHarness(overrides: EnvInput = {}, options: { workers?: boolean } = {}): FileContext {
+  const context = {} as FileContext;
+  beforeAll(async () => {
+    context.harness = await startHarness(overrides, options);
+    context.api = client(context.harness.app);
+  });
+  afterAll(() => context.harness.close());
+  return context;
 }

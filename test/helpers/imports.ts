@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
+import type { ImportStatus } from '../../src/modules/imports/import-status.js';
 
 /** A multipart/form-data body carrying one file, as a browser or curl -F would send it. */
 export function multipart(content: Buffer | string, fileName = 'users.csv', field = 'file') {
@@ -25,18 +26,7 @@ export async function upload(app: FastifyInstance, token: string, content: Buffe
   });
 }
 
-export interface ImportView {
-  id: string;
-  status: string;
-  totalRows: number | null;
-  processedRows: number;
-  createdRows: number;
-  duplicateRows: number;
-  invalidRows: number;
-  percent: number;
-  errors: Array<{ line: number; message: string }>;
-  failureReason: string | null;
-}
+export type ImportView = ImportStatus;
 
 /** Uploads and waits until the import has ended. */
 export async function importFile(app: FastifyInstance, token: string, content: Buffer | string, timeoutMs = 60_000) {

@@ -1,21 +1,14 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, expectProblem, PASSWORD, uniqueEmail } from '../../../test/helpers/client.js';
-import { type Harness, startHarness } from '../../../test/helpers/harness.js';
+import { describe, expect, it } from 'vitest';
+import { expectProblem, PASSWORD, uniqueEmail } from '../../../test/helpers/client.js';
+import { useHarness } from '../../../test/helpers/harness.js';
 
-let harness: Harness;
-let api: ReturnType<typeof client>;
-
-beforeAll(async () => {
-  harness = await startHarness();
-  api = client(harness.app);
-});
-afterAll(() => harness.close());
+const file = useHarness();
 
 async function resetToken(email: string): Promise<string> {
-  const response = await api.post('/auth/forgot-password', { email });
+  const response = await file.api.post('/auth/forgot-password', { email });
   expect(response.statusCode, response.body).toBe(202);
-  const mail = await harness.mailbox.waitFor(email, 'Reset');
+  const mail = await file.harness.mailbox.waitFor(email, 'Reset');
   const link = mail.links.find((l) => l.startsWith('http://tokenpool.test/reset-password?token='));
   expect(link, mail.body).toBeDefined();
   return new URL(link as string).searchParams.get('token') as string;
@@ -24,60 +17,68 @@ async function resetToken(email: string): Promise<string> {
 describe('forgot and reset password', () => {
   it('answers 202 for unknown e-mails too, and sends nothing', async () => {
     const unknown = uniqueEmail('nobody');
-    const response = await api.post('/auth/forgot-password', { email: unknown });
+    const response = await file.api.post('/auth/forgot-password', { email: unknown });
     expect(response.statusCode).toBe(202);
     expect(response.body).toBe('');
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect((await harness.mailbox.all()).some((mail) => mail.to.includes(unknown))).toBe(false);
+    expect((await file.harness.mailbox.all()).some((mail) => mail.to.includes(unknown))).toBe(false);
   });
 
   it('resets once with the e-mailed token and ends every session', async () => {
-    const { email, accessToken, refreshToken } = await api.signUp();
+    const { email, accessToken, refreshToken } = await file.api.signUp();
     const token = await resetToken(email);
 
-    const reset = await api.post('/auth/reset-password', { token, password: 'my new password' });
+    const reset = await file.api.post('/auth/reset-password', { token, password: 'my new password' });
     expect(reset.statusCode, reset.body).toBe(204);
-    expectProblem(await api.get('/users/me', accessToken), 401);
-    expectProblem(await api.post('/auth/refresh', { refreshToken }), 401);
-    expectProblem(await api.post('/auth/login', { email, password: PASSWORD }), 401);
-    await api.login(email, 'my new password');
+    expectProblem(await file.api.get('/users/me', accessToken), 401);
+    expectProblem(await file.api.post('/auth/refresh', { refreshToken }), 401);
+    expectProblem(await file.api.post('/auth/login', { email, password: PASSWORD }), 401);
+    await file.api.login(email, 'my new password');
 
-    expectProblem(await api.post('/auth/reset-password', { token, password: 'yet another one' }), 400, 'INVALID_TOKEN');
+    expectProblem(
+      await file.api.post('/auth/reset-password', { token, password: 'yet another one' }),
+      400,
+      'INVALID_TOKEN',
+    );
   });
 
   it('lets only one of two racing resets with the same token win', async () => {
-    const { email } = await api.signUp();
+    const { email } = await file.api.signUp();
     const token = await resetToken(email);
     const answers = await Promise.all(
       ['first new password', 'second new password'].map((password) =>
-        api.post('/auth/reset-password', { token, password }),
+        file.api.post('/auth/reset-password', { token, password }),
       ),
     );
     expect(answers.map((a) => a.statusCode).sort()).toEqual([204, 400]);
   });
 
   it('refuses a token older than one hour', async () => {
-    const { email } = await api.signUp();
+    const { email } = await file.api.signUp();
     const token = await resetToken(email);
-    await harness.runtime.db.execute(
+    await file.harness.runtime.db.execute(
       sql`update one_time_tokens set expires_at = now() - interval '1 second' where purpose = 'password_reset'`,
     );
-    expectProblem(await api.post('/auth/reset-password', { token, password: 'my new password' }), 400, 'INVALID_TOKEN');
+    expectProblem(
+      await file.api.post('/auth/reset-password', { token, password: 'my new password' }),
+      400,
+      'INVALID_TOKEN',
+    );
   });
 
   it('sets a first password for an account that had none', async () => {
     const email = uniqueEmail('imported');
-    await harness.runtime.db.execute(
+    await file.harness.runtime.db.execute(
       sql`insert into users (name, email, password_hash) values ('Imported', ${email}, null)`,
     );
-    expectProblem(await api.post('/auth/login', { email, password: PASSWORD }), 401);
+    expectProblem(await file.api.post('/auth/login', { email, password: PASSWORD }), 401);
     const token = await resetToken(email);
-    expect((await api.post('/auth/reset-password', { token, password: PASSWORD })).statusCode).toBe(204);
-    await api.login(email);
+    expect((await file.api.post('/auth/reset-password', { token, password: PASSWORD })).statusCode).toBe(204);
+    await file.api.login(email);
   });
 
   it('validates the new password', async () => {
-    const response = await api.post('/auth/reset-password', { token: 'x', password: 'short' });
+    const response = await file.api.post('/auth/reset-password', { token: 'x', password: 'short' });
     expect(expectProblem(response, 400, 'VALIDATION_FAILED').errors?.[0]?.field).toBe('password');
   });
 });

@@ -1,20 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, expectProblem, PASSWORD, uniqueEmail } from '../../../test/helpers/client.js';
-import { type Harness, startHarness } from '../../../test/helpers/harness.js';
+import { describe, expect, it } from 'vitest';
+import { expectProblem, PASSWORD, uniqueEmail } from '../../../test/helpers/client.js';
+import { useHarness } from '../../../test/helpers/harness.js';
 
-let harness: Harness;
-let api: ReturnType<typeof client>;
-
-beforeAll(async () => {
-  harness = await startHarness();
-  api = client(harness.app);
-});
-afterAll(() => harness.close());
+const file = useHarness();
 
 describe('POST /auth/register', () => {
   it('creates the user, normalizes the e-mail and queues a welcome e-mail with a verify link', async () => {
     const email = uniqueEmail('Welcome');
-    const response = await api.post('/auth/register', {
+    const response = await file.api.post('/auth/register', {
       name: '  Ada Lovelace ',
       email: `  ${email.toUpperCase()} `,
       password: PASSWORD,
@@ -33,29 +26,33 @@ describe('POST /auth/register', () => {
     });
     expect(response.body).not.toContain('password');
 
-    const mail = await harness.mailbox.waitFor(email.toLowerCase(), 'Welcome');
+    const mail = await file.harness.mailbox.waitFor(email.toLowerCase(), 'Welcome');
     const link = mail.links.find((l) => l.startsWith('http://tokenpool.test/verify-email?token='));
     expect(link, mail.body).toBeDefined();
     const token = new URL(link as string).searchParams.get('token');
 
-    const verify = await api.post('/auth/verify-email', { token });
+    const verify = await file.api.post('/auth/verify-email', { token });
     expect(verify.statusCode, verify.body).toBe(204);
-    const tokens = await api.login(email);
-    const me = await api.get('/users/me', tokens.accessToken);
+    const tokens = await file.api.login(email);
+    const me = await file.api.get('/users/me', tokens.accessToken);
     expect(me.json().emailVerifiedAt).toEqual(expect.any(String));
 
-    expectProblem(await api.post('/auth/verify-email', { token }), 400, 'INVALID_TOKEN');
+    expectProblem(await file.api.post('/auth/verify-email', { token }), 400, 'INVALID_TOKEN');
   });
 
   it('answers 409 for an e-mail already taken, whatever its case', async () => {
     const email = uniqueEmail();
-    await api.register(email);
-    const again = await api.post('/auth/register', { name: 'Other', email: email.toUpperCase(), password: PASSWORD });
+    await file.api.register(email);
+    const again = await file.api.post('/auth/register', {
+      name: 'Other',
+      email: email.toUpperCase(),
+      password: PASSWORD,
+    });
     expectProblem(again, 409, 'EMAIL_TAKEN');
   });
 
   it('lists every invalid field in one problem document', async () => {
-    const response = await api.post('/auth/register', {
+    const response = await file.api.post('/auth/register', {
       name: '',
       email: 'not-an-email',
       password: 'short',
@@ -68,7 +65,7 @@ describe('POST /auth/register', () => {
 
   it('rejects impossible and future birth dates', async () => {
     for (const birthDate of ['2021-02-29', '1990-13-01', '2999-01-01']) {
-      const response = await api.post('/auth/register', {
+      const response = await file.api.post('/auth/register', {
         name: 'A',
         email: uniqueEmail(),
         password: PASSWORD,
@@ -81,9 +78,13 @@ describe('POST /auth/register', () => {
   });
 
   it('rejects passwords longer than 128 characters and missing fields', async () => {
-    const tooLong = await api.post('/auth/register', { name: 'A', email: uniqueEmail(), password: 'x'.repeat(129) });
+    const tooLong = await file.api.post('/auth/register', {
+      name: 'A',
+      email: uniqueEmail(),
+      password: 'x'.repeat(129),
+    });
     expect(expectProblem(tooLong, 400).errors).toEqual([{ field: 'password', message: expect.stringMatching(/128/) }]);
-    const missing = expectProblem(await api.post('/auth/register', {}), 400);
+    const missing = expectProblem(await file.api.post('/auth/register', {}), 400);
     expect(missing.errors?.map((e) => e.field).sort()).toEqual(['email', 'name', 'password']);
   });
 });
@@ -91,8 +92,8 @@ describe('POST /auth/register', () => {
 describe('POST /auth/login', () => {
   it('returns an opaque access token and a refresh token', async () => {
     const email = uniqueEmail();
-    await api.register(email);
-    const response = await api.post('/auth/login', { email: ` ${email.toUpperCase()}`, password: PASSWORD });
+    await file.api.register(email);
+    const response = await file.api.post('/auth/login', { email: ` ${email.toUpperCase()}`, password: PASSWORD });
     expect(response.statusCode, response.body).toBe(200);
     const body = response.json();
     expect(body).toEqual({
@@ -105,21 +106,21 @@ describe('POST /auth/login', () => {
     const parts = body.accessToken.split('.');
     expect(parts).toHaveLength(5);
     expect(Buffer.from(parts[3], 'base64url').toString()).not.toContain(email);
-    expect((await api.get('/users/me', body.accessToken)).json().email).toBe(email);
+    expect((await file.api.get('/users/me', body.accessToken)).json().email).toBe(email);
   });
 
   it('answers a wrong password and an unknown e-mail alike', async () => {
     const email = uniqueEmail();
-    await api.register(email);
-    const wrongPassword = await api.post('/auth/login', { email, password: 'wrong password' });
-    const unknownEmail = await api.post('/auth/login', { email: uniqueEmail(), password: PASSWORD });
+    await file.api.register(email);
+    const wrongPassword = await file.api.post('/auth/login', { email, password: 'wrong password' });
+    const unknownEmail = await file.api.post('/auth/login', { email: uniqueEmail(), password: PASSWORD });
     expectProblem(wrongPassword, 401, 'INVALID_CREDENTIALS');
     expectProblem(unknownEmail, 401, 'INVALID_CREDENTIALS');
     expect(wrongPassword.json()).toEqual(unknownEmail.json());
   });
 
   it('rejects a malformed body with a problem document, not a 500', async () => {
-    const response = await harness.app.inject({
+    const response = await file.harness.app.inject({
       method: 'POST',
       url: '/api/v1/auth/login',
       headers: { 'content-type': 'application/json' },

@@ -1,23 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { signInAdmin } from '../../../test/helpers/admin.js';
 import { client } from '../../../test/helpers/client.js';
-import { type Harness, startHarness } from '../../../test/helpers/harness.js';
+import { startHarness, useHarness } from '../../../test/helpers/harness.js';
 import { type AnsweredLease, expectPoolInvariants } from '../../../test/helpers/pool-invariants.js';
 
 const POOL = 10;
-let harness: Harness;
-let api: ReturnType<typeof client>;
+const file = useHarness({ TOKEN_POOL_SIZE: String(POOL) });
 let admin: { accessToken: string };
 
 beforeAll(async () => {
-  harness = await startHarness({ TOKEN_POOL_SIZE: String(POOL) });
-  api = client(harness.app);
-  admin = await signInAdmin(harness);
+  admin = await signInAdmin(file.harness);
 });
-afterAll(() => harness.close());
 
 function leaseFor(userId: string) {
-  return api.post('/tokens/lease', { userId }, admin.accessToken);
+  return file.api.post('/tokens/lease', { userId }, admin.accessToken);
 }
 
 describe('under concurrency', () => {
@@ -25,8 +21,8 @@ describe('under concurrency', () => {
     const answers = await Promise.all(Array.from({ length: 300 }, () => leaseFor(crypto.randomUUID())));
     expect(answers.map((a) => a.statusCode)).toEqual(answers.map(() => 201));
     const leases: AnsweredLease[] = answers.map((a) => a.json());
-    await expectPoolInvariants(harness.runtime.db, POOL, leases);
-    const meta = (await api.get('/tokens', admin.accessToken)).json().meta;
+    await expectPoolInvariants(file.harness.runtime.db, POOL, leases);
+    const meta = (await file.api.get('/tokens', admin.accessToken)).json().meta;
     expect(meta).toEqual({ total: POOL, active: POOL, available: 0 });
   });
 
@@ -37,19 +33,19 @@ describe('under concurrency', () => {
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
     expect(statuses.filter((s) => s === 200)).toHaveLength(29);
     expect(new Set(answers.map((a) => a.json().tokenId)).size).toBe(1);
-    await expectPoolInvariants(harness.runtime.db, POOL);
+    await expectPoolInvariants(file.harness.runtime.db, POOL);
   });
 
   it('keeps the invariants when a clear races a storm of leases', async () => {
     const leases = Array.from({ length: 100 }, (_, i) =>
-      i === 50 ? api.delete('/tokens/active', admin.accessToken) : leaseFor(crypto.randomUUID()),
+      i === 50 ? file.api.delete('/tokens/active', admin.accessToken) : leaseFor(crypto.randomUUID()),
     );
     const answers = await Promise.all(leases);
     const [clear] = answers.splice(50, 1);
     expect(clear?.statusCode).toBe(200);
     expect(answers.every((a) => a.statusCode === 201)).toBe(true);
     await expectPoolInvariants(
-      harness.runtime.db,
+      file.harness.runtime.db,
       POOL,
       answers.map((a) => a.json()),
     );

@@ -1,29 +1,25 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { signInAdmin } from '../../../test/helpers/admin.js';
-import { client, expectProblem } from '../../../test/helpers/client.js';
-import { type Harness, startHarness } from '../../../test/helpers/harness.js';
+import { expectProblem } from '../../../test/helpers/client.js';
+import { useHarness } from '../../../test/helpers/harness.js';
 import { expectPoolInvariants } from '../../../test/helpers/pool-invariants.js';
 
 const POOL = 3;
-let harness: Harness;
-let api: ReturnType<typeof client>;
+const file = useHarness({ TOKEN_POOL_SIZE: String(POOL) });
 let admin: { accessToken: string };
 
 beforeAll(async () => {
-  harness = await startHarness({ TOKEN_POOL_SIZE: String(POOL) });
-  api = client(harness.app);
-  admin = await signInAdmin(harness);
+  admin = await signInAdmin(file.harness);
 });
-afterAll(() => harness.close());
 
-const clearPool = async () => expect((await api.delete('/tokens/active', admin.accessToken)).statusCode).toBe(200);
+const clearPool = async () => expect((await file.api.delete('/tokens/active', admin.accessToken)).statusCode).toBe(200);
 
 describe('POST /tokens/lease', () => {
   it('leases a token for the caller, and a retry gets the same lease back unchanged', async () => {
     await clearPool();
-    const { user, accessToken } = await api.signUp();
-    const first = await api.post('/tokens/lease', undefined, accessToken);
+    const { user, accessToken } = await file.api.signUp();
+    const first = await file.api.post('/tokens/lease', undefined, accessToken);
     expect(first.statusCode, first.body).toBe(201);
     const lease = first.json();
     expect(lease).toEqual({
@@ -36,7 +32,7 @@ describe('POST /tokens/lease', () => {
     const ttl = Date.parse(lease.expiresAt) - Date.parse(lease.leasedAt);
     expect(ttl).toBe(120_000);
 
-    const again = await api.post('/tokens/lease', {}, accessToken);
+    const again = await file.api.post('/tokens/lease', {}, accessToken);
     expect(again.statusCode).toBe(200);
     expect(again.json()).toEqual(lease);
   });
@@ -47,7 +43,7 @@ describe('POST /tokens/lease', () => {
     const tokenOf = new Map<string, string>();
     for (let i = 0; i < POOL * 4; i += 1) {
       const holder = crypto.randomUUID();
-      const response = await api.post('/tokens/lease', { userId: holder }, admin.accessToken);
+      const response = await file.api.post('/tokens/lease', { userId: holder }, admin.accessToken);
       expect(response.statusCode, response.body).toBe(201);
       const lease = response.json();
       const oldest = i >= POOL ? holders[i - POOL] : null;
@@ -57,28 +53,32 @@ describe('POST /tokens/lease', () => {
       tokenOf.set(holder, lease.tokenId);
     }
     const evicted = holders[0] as string;
-    const token = (await api.get(`/tokens/${tokenOf.get(evicted)}`, admin.accessToken)).json();
+    const token = (await file.api.get(`/tokens/${tokenOf.get(evicted)}`, admin.accessToken)).json();
     expect(token.history.find((h: { userId: string }) => h.userId === evicted)).toMatchObject({ endReason: 'evicted' });
-    await expectPoolInvariants(harness.runtime.db, POOL);
+    await expectPoolInvariants(file.harness.runtime.db, POOL);
   });
 
   it('lets only admins lease for someone else', async () => {
-    const { accessToken } = await api.signUp();
-    expectProblem(await api.post('/tokens/lease', { userId: crypto.randomUUID() }, accessToken), 403, 'FORBIDDEN');
-    expectProblem(await api.post('/tokens/lease', { userId: 'nope' }, admin.accessToken), 400, 'VALIDATION_FAILED');
-    expectProblem(await api.post('/tokens/lease', undefined), 401);
+    const { accessToken } = await file.api.signUp();
+    expectProblem(await file.api.post('/tokens/lease', { userId: crypto.randomUUID() }, accessToken), 403, 'FORBIDDEN');
+    expectProblem(
+      await file.api.post('/tokens/lease', { userId: 'nope' }, admin.accessToken),
+      400,
+      'VALIDATION_FAILED',
+    );
+    expectProblem(await file.api.post('/tokens/lease', undefined), 401);
   });
 });
 
 describe('reading the pool', () => {
   it('lists every token with counts, filtered by status', async () => {
     await clearPool();
-    const { accessToken } = await api.signUp();
-    const lease = (await api.post('/tokens/lease', undefined, accessToken)).json();
-    const all = (await api.get('/tokens', accessToken)).json();
+    const { accessToken } = await file.api.signUp();
+    const lease = (await file.api.post('/tokens/lease', undefined, accessToken)).json();
+    const all = (await file.api.get('/tokens', accessToken)).json();
     expect(all.meta).toEqual({ total: POOL, active: 1, available: POOL - 1 });
     expect(all.data).toHaveLength(POOL);
-    const active = (await api.get('/tokens?status=active', accessToken)).json();
+    const active = (await file.api.get('/tokens?status=active', accessToken)).json();
     expect(active.data).toEqual([
       {
         id: lease.tokenId,
@@ -88,12 +88,12 @@ describe('reading the pool', () => {
         expiresAt: lease.expiresAt,
       },
     ]);
-    const available = (await api.get('/tokens?status=available', accessToken)).json();
+    const available = (await file.api.get('/tokens?status=available', accessToken)).json();
     expect(available.data).toHaveLength(POOL - 1);
     expect(
       available.data.every((t: { status: string; userId: null }) => t.status === 'available' && t.userId === null),
     ).toBe(true);
-    expectProblem(await api.get('/tokens?status=broken', accessToken), 400);
+    expectProblem(await file.api.get('/tokens?status=broken', accessToken), 400);
   });
 
   it('shows one token with its latest leases, and pages its history', async () => {
@@ -101,45 +101,47 @@ describe('reading the pool', () => {
     const holders = Array.from({ length: 13 }, () => crypto.randomUUID());
     const tokenIds = new Set<string>();
     for (const holder of holders) {
-      const lease = (await api.post('/tokens/lease', { userId: holder }, admin.accessToken)).json();
+      const lease = (await file.api.post('/tokens/lease', { userId: holder }, admin.accessToken)).json();
       tokenIds.add(lease.tokenId);
     }
     // With 3 tokens, 13 leases cycle through each; pick the busiest token.
     const histories = await Promise.all(
-      [...tokenIds].map(async (id) => (await api.get(`/tokens/${id}/history?pageSize=100`, admin.accessToken)).json()),
+      [...tokenIds].map(async (id) =>
+        (await file.api.get(`/tokens/${id}/history?pageSize=100`, admin.accessToken)).json(),
+      ),
     );
     const busiest = histories.reduce((a, b) => (a.meta.total >= b.meta.total ? a : b));
     const id = [...tokenIds][histories.indexOf(busiest)] as string;
-    const detail = (await api.get(`/tokens/${id}`, admin.accessToken)).json();
+    const detail = (await file.api.get(`/tokens/${id}`, admin.accessToken)).json();
     expect(detail).toMatchObject({ id, status: 'active' });
     expect(detail.history.length).toBeLessThanOrEqual(10);
     expect(detail.history[0]).toMatchObject({ endedAt: null, endReason: null, userId: detail.userId });
     expect(detail.history.slice(1).every((h: { endReason: string }) => h.endReason !== null)).toBe(true);
-    const page2 = (await api.get(`/tokens/${id}/history?page=2&pageSize=2`, admin.accessToken)).json();
+    const page2 = (await file.api.get(`/tokens/${id}/history?page=2&pageSize=2`, admin.accessToken)).json();
     expect(page2.data).toEqual(busiest.data.slice(2, 4));
     expect(page2.meta).toMatchObject({ page: 2, pageSize: 2, total: busiest.meta.total });
   });
 
   it('answers 400 for a malformed id and 404 for an unknown token', async () => {
-    const { accessToken } = await api.signUp();
+    const { accessToken } = await file.api.signUp();
     const unknown = '00000000-0000-4000-8000-000000000000';
-    expectProblem(await api.get('/tokens/123', accessToken), 400);
-    expectProblem(await api.get(`/tokens/${unknown}`, accessToken), 404, 'NOT_FOUND');
-    expectProblem(await api.get(`/tokens/${unknown}/history`, accessToken), 404);
-    expectProblem(await api.post(`/tokens/${unknown}/release`, undefined, accessToken), 404);
-    expectProblem(await api.post('/tokens/xyz/release', undefined, accessToken), 400);
+    expectProblem(await file.api.get('/tokens/123', accessToken), 400);
+    expectProblem(await file.api.get(`/tokens/${unknown}`, accessToken), 404, 'NOT_FOUND');
+    expectProblem(await file.api.get(`/tokens/${unknown}/history`, accessToken), 404);
+    expectProblem(await file.api.post(`/tokens/${unknown}/release`, undefined, accessToken), 404);
+    expectProblem(await file.api.post('/tokens/xyz/release', undefined, accessToken), 400);
   });
 });
 
 describe('POST /tokens/:id/release', () => {
   it('ends the lease as released, for the holder; 409 once it is not active; 403 for others', async () => {
     await clearPool();
-    const holder = await api.signUp();
-    const stranger = await api.signUp();
-    const lease = (await api.post('/tokens/lease', undefined, holder.accessToken)).json();
+    const holder = await file.api.signUp();
+    const stranger = await file.api.signUp();
+    const lease = (await file.api.post('/tokens/lease', undefined, holder.accessToken)).json();
 
-    expectProblem(await api.post(`/tokens/${lease.tokenId}/release`, undefined, stranger.accessToken), 403);
-    const released = await api.post(`/tokens/${lease.tokenId}/release`, undefined, holder.accessToken);
+    expectProblem(await file.api.post(`/tokens/${lease.tokenId}/release`, undefined, stranger.accessToken), 403);
+    const released = await file.api.post(`/tokens/${lease.tokenId}/release`, undefined, holder.accessToken);
     expect(released.statusCode, released.body).toBe(200);
     expect(released.json()).toMatchObject({
       userId: holder.user.id,
@@ -148,50 +150,57 @@ describe('POST /tokens/:id/release', () => {
       endedAt: expect.any(String),
     });
     expectProblem(
-      await api.post(`/tokens/${lease.tokenId}/release`, undefined, holder.accessToken),
+      await file.api.post(`/tokens/${lease.tokenId}/release`, undefined, holder.accessToken),
       409,
       'TOKEN_NOT_ACTIVE',
     );
-    const token = (await api.get(`/tokens/${lease.tokenId}`, holder.accessToken)).json();
+    const token = (await file.api.get(`/tokens/${lease.tokenId}`, holder.accessToken)).json();
     expect(token).toMatchObject({ status: 'available', userId: null });
 
     // A new lease after a release is a new lease (201), not the old one back.
-    expect((await api.post('/tokens/lease', undefined, holder.accessToken)).statusCode).toBe(201);
+    expect((await file.api.post('/tokens/lease', undefined, holder.accessToken)).statusCode).toBe(201);
   });
 
   it('lets an admin release anyone', async () => {
-    const holder = await api.signUp();
-    const lease = (await api.post('/tokens/lease', undefined, holder.accessToken)).json();
-    expect((await api.post(`/tokens/${lease.tokenId}/release`, undefined, admin.accessToken)).statusCode).toBe(200);
+    const holder = await file.api.signUp();
+    const lease = (await file.api.post('/tokens/lease', undefined, holder.accessToken)).json();
+    expect((await file.api.post(`/tokens/${lease.tokenId}/release`, undefined, admin.accessToken)).statusCode).toBe(
+      200,
+    );
   });
 });
 
 describe('DELETE /tokens/active', () => {
   it('ends every active lease as cleared; admins only', async () => {
     await clearPool();
-    for (let i = 0; i < 2; i += 1) await api.post('/tokens/lease', { userId: crypto.randomUUID() }, admin.accessToken);
-    const { accessToken } = await api.signUp();
-    expectProblem(await api.delete('/tokens/active', accessToken), 403, 'FORBIDDEN');
-    const cleared = await api.delete('/tokens/active', admin.accessToken);
+    for (let i = 0; i < 2; i += 1)
+      await file.api.post('/tokens/lease', { userId: crypto.randomUUID() }, admin.accessToken);
+    const { accessToken } = await file.api.signUp();
+    expectProblem(await file.api.delete('/tokens/active', accessToken), 403, 'FORBIDDEN');
+    const cleared = await file.api.delete('/tokens/active', admin.accessToken);
     expect(cleared.json()).toEqual({ released: 2 });
-    expect((await api.get('/tokens', accessToken)).json().meta).toEqual({ total: POOL, active: 0, available: POOL });
-    expect((await api.delete('/tokens/active', admin.accessToken)).json()).toEqual({ released: 0 });
+    expect((await file.api.get('/tokens', accessToken)).json().meta).toEqual({
+      total: POOL,
+      active: 0,
+      available: POOL,
+    });
+    expect((await file.api.delete('/tokens/active', admin.accessToken)).json()).toEqual({ released: 0 });
   });
 });
 
 describe('audit', () => {
   it('records lease, eviction, release and clear', async () => {
     await clearPool();
-    const caller = await api.signUp();
-    const lease = (await api.post('/tokens/lease', undefined, caller.accessToken)).json();
-    await api.post(`/tokens/${lease.tokenId}/release`, undefined, caller.accessToken);
-    const own = (await api.get('/logs', caller.accessToken)).json();
+    const caller = await file.api.signUp();
+    const lease = (await file.api.post('/tokens/lease', undefined, caller.accessToken)).json();
+    await file.api.post(`/tokens/${lease.tokenId}/release`, undefined, caller.accessToken);
+    const own = (await file.api.get('/logs', caller.accessToken)).json();
     expect(own.data.map((e: { action: string }) => e.action).slice(0, 2)).toEqual(['token.released', 'token.leased']);
 
     for (let i = 0; i <= POOL; i += 1)
-      await api.post('/tokens/lease', { userId: crypto.randomUUID() }, admin.accessToken);
+      await file.api.post('/tokens/lease', { userId: crypto.randomUUID() }, admin.accessToken);
     await clearPool();
-    const all = (await api.get('/logs?pageSize=100', admin.accessToken)).json();
+    const all = (await file.api.get('/logs?pageSize=100', admin.accessToken)).json();
     const actions = new Set(all.data.map((e: { action: string }) => e.action));
     for (const action of ['token.leased', 'token.released', 'token.evicted', 'tokens.cleared']) {
       expect(actions, action).toContain(action);
@@ -201,7 +210,7 @@ describe('audit', () => {
 
 describe('the pool itself', () => {
   it('cannot grow or shrink, even by hand', async () => {
-    const { db } = harness.runtime;
+    const { db } = file.harness.runtime;
     // Drizzle wraps the database's error; the reason is in its cause.
     const refusal = (statement: Parameters<typeof db.execute>[0]) =>
       db.execute(statement).then(
