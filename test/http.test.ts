@@ -83,6 +83,18 @@ describe('HTTP edge', () => {
         'GET /api/v1/logs/{id}',
         'GET /health/live',
         'GET /health/ready',
+        'POST /api/v1/tokens/lease',
+        'GET /api/v1/tokens',
+        'GET /api/v1/tokens/{id}',
+        'GET /api/v1/tokens/{id}/history',
+        'POST /api/v1/tokens/{id}/release',
+        'DELETE /api/v1/tokens/active',
+        'GET /api/v1/tokens/events',
+        'POST /api/v1/users/imports',
+        'GET /api/v1/users/imports',
+        'GET /api/v1/users/imports/{id}',
+        'GET /api/v1/users/imports/{id}/events',
+        'GET /api/v1/users/imports/{id}/errors.csv',
       ]),
     );
     const me = doc.paths['/api/v1/users/me'].get;
