@@ -4,7 +4,7 @@ import pg from 'pg';
 
 const run = promisify(execFile);
 
-export function databaseUrl(base: string, name: string): string {
+function databaseUrl(base: string, name: string): string {
   const url = new URL(base);
   url.pathname = `/${name}`;
   return url.toString();

@@ -4,7 +4,7 @@ import { expect } from 'vitest';
 import type { ImportStatus } from '../../src/modules/imports/import-status.js';
 
 /** A multipart/form-data body carrying one file, as a browser or curl -F would send it. */
-export function multipart(content: Buffer | string, fileName = 'users.csv', field = 'file') {
+function multipart(content: Buffer | string, fileName = 'users.csv', field = 'file') {
   const boundary = `----tokenpool${randomBytes(8).toString('hex')}`;
   const payload = Buffer.concat([
     Buffer.from(

@@ -43,7 +43,7 @@ export interface DatabaseOptions {
   poolSize?: number;
 }
 
-export const migrationsFolder = new URL('../../../migrations', import.meta.url).pathname;
+const migrationsFolder = new URL('../../../migrations', import.meta.url).pathname;
 
 // Any constant works: it only has to be the same in every process that migrates this database.
 const MIGRATION_LOCK_ID = 7_405_122_911;

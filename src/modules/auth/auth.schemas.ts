@@ -2,8 +2,8 @@ import Type from 'typebox';
 import { User } from '../users/users.schemas.js';
 
 // Surrounding spaces are allowed: e-mails are trimmed (and lower-cased) before use.
-export const Email = Type.String({ format: 'email', maxLength: 320, examples: ['ada@example.com'] });
-export const Password = Type.String({ minLength: 8, maxLength: 128 });
+const Email = Type.String({ format: 'email', maxLength: 320, examples: ['ada@example.com'] });
+const Password = Type.String({ minLength: 8, maxLength: 128 });
 const OpaqueToken = Type.String({ minLength: 1, maxLength: 512 });
 
 export const RegisterBody = Type.Object(

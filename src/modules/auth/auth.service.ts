@@ -237,5 +237,3 @@ export function createAuthService(deps: Pick<Deps, 'db' | 'queue' | 'accessToken
     },
   };
 }
-
-export type AuthService = ReturnType<typeof createAuthService>;

@@ -11,8 +11,8 @@ interface UserPayload {
   userId: string;
 }
 
-export const EMAIL_VERIFICATION_TTL_SECONDS = 7 * 24 * 3600;
-export const PASSWORD_RESET_TTL_SECONDS = 3600;
+const EMAIL_VERIFICATION_TTL_SECONDS = 7 * 24 * 3600;
+const PASSWORD_RESET_TTL_SECONDS = 3600;
 
 export const welcomeEmailJob = defineJob<UserPayload>('auth.welcome-email');
 export const passwordResetEmailJob = defineJob<UserPayload>('auth.password-reset-email');

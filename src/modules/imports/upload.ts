@@ -11,7 +11,7 @@ const BINARY_SIGNATURES = [
   Buffer.from([0xd0, 0xcf, 0x11, 0xe0]), // XLS
 ];
 
-export const notText = () =>
+const notText = () =>
   new AppError(415, 'NOT_A_CSV', 'Unsupported media type', 'The file is not text: upload a CSV file.');
 
 /**

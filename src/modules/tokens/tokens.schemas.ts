@@ -27,7 +27,7 @@ export const Lease = Type.Object({
   evictedUserId: Type.Union([Uuid, Type.Null()], { description: 'Whose lease was evicted to make room, if any.' }),
 });
 
-export const Token = Type.Object({
+const Token = Type.Object({
   id: Uuid,
   status: Status,
   userId: Type.Union([Uuid, Type.Null()]),

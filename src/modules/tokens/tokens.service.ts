@@ -121,5 +121,3 @@ export function createTokensService({ db, database, config, events, logger }: To
     },
   };
 }
-
-export type TokensService = ReturnType<typeof createTokensService>;
