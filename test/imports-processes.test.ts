@@ -63,4 +63,18 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('imports
     );
     expect(users?.n).toBe(rows);
   });
+
+  it('runs two imports at once on two worker processes, each with exact counts', async () => {
+    workers.push(await startProcess('worker', harness.env));
+    const uploads = await Promise.all([
+      upload(harness.app, token, generateCsv(40_000, 'left')),
+      upload(harness.app, token, `${generateCsv(30_000, 'right')}broken line without e-mail\n`),
+    ]);
+    const [left, right] = await Promise.all(
+      uploads.map((response) => waitForImport(harness.app, token, response.json().id, 120_000)),
+    );
+    expect(left).toMatchObject({ status: 'completed', createdRows: 40_000, invalidRows: 0 });
+    expect(right).toMatchObject({ status: 'completed', createdRows: 30_000, invalidRows: 1 });
+    expect(right?.errors[0]?.line).toBe(30_002);
+  });
 });

@@ -38,7 +38,7 @@ export function createFileStorage(dir: string): UploadStorage {
       }
       return { key, size: (await stat(path(key))).size };
     },
-    open: (key) => createReadStream(path(key), { highWaterMark: 256 * 1024 }),
+    open: (key) => createReadStream(path(key), { highWaterMark: 64 * 1024 }),
     size: async (key) => (await stat(path(key))).size,
     remove: (key) => rm(path(key), { force: true }),
   };
