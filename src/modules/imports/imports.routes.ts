@@ -15,8 +15,13 @@ import { textOnly } from './upload.js';
 
 const tags = ['imports'];
 
+/**
+ * One CSV cell. A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`) gets a leading
+ * apostrophe: the rows come from whoever wrote the uploaded file.
+ */
 function csvField(value: string | number): string {
-  const text = String(value);
+  const raw = String(value);
+  const text = typeof value === 'string' && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

@@ -88,16 +88,17 @@ describe('importing a CSV', () => {
       ',noname@example.com,', // 8
       'Bad Date,baddate@example.com,2021-02-30', // 9
       'Good Two,good2@example.com,', // 10
+      '=HYPERLINK(1),formula,', // 11
     ].join('\n');
     const result = await importFile(harness.app, admin.accessToken, csv);
     expect(result).toMatchObject({
       status: 'completed',
-      processedRows: 7,
+      processedRows: 8,
       createdRows: 3,
-      invalidRows: 4,
+      invalidRows: 5,
       duplicateRows: 0,
     });
-    expect(result.errors.map((e) => e.line)).toEqual([3, 7, 8, 9]);
+    expect(result.errors.map((e) => e.line)).toEqual([3, 7, 8, 9, 11]);
     expect(result.errors[0]?.message).toMatch(/e-mail "not-an-email" is not valid/);
     expect(result.errors[1]?.message).toMatch(/future/);
     expect(result.errors[2]?.message).toMatch(/name is empty/);
@@ -111,6 +112,8 @@ describe('importing a CSV', () => {
     expect(errorsCsv.headers['content-type']).toMatch(/^text\/csv/);
     expect(errorsCsv.body.split('\n')[0]).toBe('line,row,reason');
     expect(errorsCsv.body).toContain('3,"Bad Mail,not-an-email,2000-01-01",');
+    // A cell that a spreadsheet would run as a formula is defused.
+    expect(errorsCsv.body).toContain(`11,"'=HYPERLINK(1),formula,",`);
   });
 
   it('counts duplicates, within the file and against the database, without inserting twice', async () => {
