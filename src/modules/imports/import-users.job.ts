@@ -13,7 +13,6 @@ import {
   commitBatch,
   findImport,
   finishImport,
-  type ImportRecord,
   MAX_STORED_ERRORS,
   markProcessing,
 } from './imports.sql.js';
@@ -34,20 +33,30 @@ const BATCH_MAX_MS = 1000;
 export function importUsersHandler(deps: ImportDeps): JobHandler<{ importId: string }> {
   const { db, storage, progress, events, logger } = deps;
 
-  async function fail(record: ImportRecord, reason: string): Promise<void> {
-    const failed = await db.transaction(async (tx) => {
-      const row = await finishImport(tx, record.id, { status: 'failed', reason });
+  /** Ends the import, audits how (with no user: a job did it) and tells the subscribers. */
+  async function finish(id: string, outcome: { status: 'completed' } | { status: 'failed'; reason: string }) {
+    const ended = await db.transaction(async (tx) => {
+      const row = await finishImport(tx, id, outcome);
       await insertAuditEntry(tx, {
-        action: 'import.failed',
+        action: outcome.status === 'completed' ? 'import.completed' : 'import.failed',
         userId: null,
-        target: { type: 'import', id: record.id },
-        metadata: { reason },
+        target: { type: 'import', id },
+        metadata:
+          outcome.status === 'failed'
+            ? { reason: outcome.reason }
+            : {
+                processedRows: row?.processedRows,
+                createdRows: row?.createdRows,
+                duplicateRows: row?.duplicateRows,
+                invalidRows: row?.invalidRows,
+              },
         context: NO_REQUEST,
       });
       return row;
     });
-    if (failed) await announce(presentImport(failed), progress, events);
+    if (ended) await announce(presentImport(ended), progress, events);
   }
+  const fail = (id: string, reason: string) => finish(id, { status: 'failed', reason });
 
   return async ({ importId }) => {
     const record = await findImport(db, importId);
@@ -59,7 +68,7 @@ export function importUsersHandler(deps: ImportDeps): JobHandler<{ importId: str
       size = await storage.size(record.storageKey);
     } catch {
       // Retrying cannot bring a missing file back: the import fails now.
-      return fail(record, 'The uploaded file could not be read.');
+      return fail(importId, 'The uploaded file could not be read.');
     }
     const encoding = await detectEncoding(storage.open(record.storageKey));
     const delimiter = detectDelimiter(await readFirstLine(storage.open(record.storageKey), encoding));
@@ -71,12 +80,12 @@ export function importUsersHandler(deps: ImportDeps): JobHandler<{ importId: str
     const header = await records.next();
     if (header.done || header.value.kind !== 'row') {
       source.destroy();
-      return fail(record, header.done ? 'The file is empty.' : 'The header line could not be read.');
+      return fail(importId, header.done ? 'The file is empty.' : 'The header line could not be read.');
     }
     const mapped = mapColumns(header.value.values);
     if ('error' in mapped) {
       source.destroy();
-      return fail(record, mapped.error);
+      return fail(importId, mapped.error);
     }
 
     const today = new Date().toISOString().slice(0, 10);
@@ -133,23 +142,7 @@ export function importUsersHandler(deps: ImportDeps): JobHandler<{ importId: str
       throw error;
     }
 
-    const completed = await db.transaction(async (tx) => {
-      const row = await finishImport(tx, importId, { status: 'completed' });
-      await insertAuditEntry(tx, {
-        action: 'import.completed',
-        userId: null,
-        target: { type: 'import', id: importId },
-        metadata: {
-          processedRows: row?.processedRows,
-          createdRows: row?.createdRows,
-          duplicateRows: row?.duplicateRows,
-          invalidRows: row?.invalidRows,
-        },
-        context: NO_REQUEST,
-      });
-      return row;
-    });
-    if (completed) await announce(presentImport(completed), progress, events);
+    await finish(importId, { status: 'completed' });
   };
 }
 
