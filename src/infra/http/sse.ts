@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { EventBus } from '../events/event-bus.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -23,8 +24,28 @@ export function registerEventStreams(app: FastifyInstance): void {
   });
 }
 
+/**
+ * Streams a channel of the event bus to the client: subscribed before the stream opens, so a
+ * client that sees it open misses nothing after; unsubscribed when it closes.
+ */
+export async function streamChannel(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  bus: EventBus,
+  channel: string,
+  forward: (stream: EventStream, message: unknown) => void,
+): Promise<EventStream> {
+  let stream: EventStream | undefined;
+  const unsubscribe = await bus.subscribe(channel, (message) => {
+    if (stream) forward(stream, message);
+  });
+  stream = openEventStream(request, reply);
+  stream.onClose(unsubscribe);
+  return stream;
+}
+
 /** Takes over the reply and answers `text/event-stream`; comments every 15 s keep proxies from timing out. */
-export function openEventStream(request: FastifyRequest, reply: FastifyReply): EventStream {
+function openEventStream(request: FastifyRequest, reply: FastifyReply): EventStream {
   const open = request.server.eventStreams;
   reply.hijack();
   const raw = reply.raw;

@@ -4,7 +4,7 @@ import type { Deps } from '../../deps.js';
 import { AppError, errors } from '../../infra/http/errors.js';
 import { requestContext } from '../../infra/http/request-context.js';
 import { IdParams, Paged, PageQuery, pageOf, pageOffset, problems } from '../../infra/http/schemas.js';
-import { type EventStream, openEventStream } from '../../infra/http/sse.js';
+import { type EventStream, streamChannel } from '../../infra/http/sse.js';
 import { insertAuditEntry } from '../audit/audit.sql.js';
 import { principal } from '../auth/authenticate.js';
 import { currentStatus, type ImportStatus, importChannel, isFinished, presentImport } from './import-status.js';
@@ -148,16 +148,15 @@ export const importsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
     },
     async (request, reply) => {
       const record = await load(request.params.id);
-      let stream: EventStream | undefined;
-      const send = (status: ImportStatus) => {
-        stream?.send('progress', status);
-        if (isFinished(status.status)) stream?.close();
+      const send = (stream: EventStream, status: ImportStatus) => {
+        stream.send('progress', status);
+        if (isFinished(status.status)) stream.close();
       };
-      const unsubscribe = await events.subscribe(importChannel(record.id), (message) => send(message as ImportStatus));
-      stream = openEventStream(request, reply);
-      stream.onClose(unsubscribe);
+      const stream = await streamChannel(request, reply, events, importChannel(record.id), (open, message) =>
+        send(open, message as ImportStatus),
+      );
       // Read after subscribing, so a change between the two is not lost (at worst it comes twice).
-      send(await currentStatus((await findImport(db, record.id)) ?? record, progress));
+      send(stream, await currentStatus((await findImport(db, record.id)) ?? record, progress));
     },
   );
 

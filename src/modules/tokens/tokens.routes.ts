@@ -3,7 +3,7 @@ import type { Deps } from '../../deps.js';
 import { errors } from '../../infra/http/errors.js';
 import { requestContext } from '../../infra/http/request-context.js';
 import { IdParams, Paged, pageOf, pageOffset, problems } from '../../infra/http/schemas.js';
-import { type EventStream, openEventStream } from '../../infra/http/sse.js';
+import { streamChannel } from '../../infra/http/sse.js';
 import { principal } from '../auth/authenticate.js';
 import { TOKEN_EVENTS_CHANNEL, type TokenEvent } from './token-events.js';
 import {
@@ -83,14 +83,10 @@ export const tokensRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
       },
     },
     async (request, reply) => {
-      // Subscribed before the stream opens, so a client that sees it open misses nothing after.
-      let stream: EventStream | undefined;
-      const unsubscribe = await deps.events.subscribe(TOKEN_EVENTS_CHANNEL, (message) => {
+      await streamChannel(request, reply, deps.events, TOKEN_EVENTS_CHANNEL, (stream, message) => {
         const event = message as TokenEvent;
-        stream?.send(event.type, event);
+        stream.send(event.type, event);
       });
-      stream = openEventStream(request, reply);
-      stream.onClose(unsubscribe);
     },
   );
 
