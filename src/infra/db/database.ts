@@ -35,6 +35,16 @@ export async function queryRows<T>(executor: Executor, query: SQL): Promise<T[]>
   return result.rows;
 }
 
+/**
+ * A PostgreSQL array literal, so one parameter carries a whole column (`= any($1::uuid[])`,
+ * `unnest($1::text[])`): the same on `pg` and PGlite. Every element is quoted, with quotes and
+ * backslashes escaped; null stays NULL.
+ */
+export function pgArray(values: ReadonlyArray<string | null>): string {
+  const items = values.map((value) => (value === null ? 'NULL' : `"${value.replace(/(["\\])/g, '\\$1')}"`));
+  return `{${items.join(',')}}`;
+}
+
 export interface DatabaseOptions {
   /** PostgreSQL connection string; when absent, PGlite runs embedded under `dataDir`. */
   url?: string | undefined;

@@ -1,5 +1,5 @@
 import { count, desc, eq, sql } from 'drizzle-orm';
-import { type Db, type Executor, queryRows } from '../../infra/db/database.js';
+import { type Db, type Executor, pgArray, queryRows } from '../../infra/db/database.js';
 import { type ImportError, userImports } from '../../infra/db/schema.js';
 import type { ImportRow } from './import-rows.js';
 
@@ -131,13 +131,4 @@ export async function finishImport(
     .where(eq(userImports.id, id))
     .returning();
   return row;
-}
-
-/**
- * A PostgreSQL array literal, so one parameter carries a whole column: the same on `pg` and PGlite.
- * Every element is quoted, with quotes and backslashes escaped; null stays NULL.
- */
-function pgArray(values: Array<string | null>): string {
-  const items = values.map((value) => (value === null ? 'NULL' : `"${value.replace(/(["\\])/g, '\\$1')}"`));
-  return `{${items.join(',')}}`;
 }

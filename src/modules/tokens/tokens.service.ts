@@ -6,12 +6,11 @@ import type { AccessClaims } from '../auth/access-tokens.js';
 import { createBatcher } from './batcher.js';
 import { publishTokenEvents, type TokenEvent } from './token-events.js';
 import {
-  endActiveLease,
-  endLeases,
+  endActiveLeases,
   expireDueLeases,
   freeTokens,
   type LeaseEnd,
-  type LeaseParams,
+  type LeaseRequest,
   type LeaseResult,
   leaseTokens,
   lockActiveTokens,
@@ -33,7 +32,7 @@ export function createTokensService({ db, database, config, events, logger }: To
     );
 
   // Concurrent leases share one database call and one transaction (see batcher.ts).
-  const leaseBatched = createBatcher((items: LeaseParams[]) => leaseTokens(database, config.TOKEN_TTL_SECONDS, items));
+  const leaseBatched = createBatcher((items: LeaseRequest[]) => leaseTokens(database, config.TOKEN_TTL_SECONDS, items));
 
   return {
     /** Leases a token for `holderId` (the caller unless an admin names someone else). */
@@ -42,12 +41,7 @@ export function createTokensService({ db, database, config, events, logger }: To
       if (holder !== caller.userId && caller.role !== 'admin') {
         throw errors.forbidden('Only admins may lease a token for another user.');
       }
-      const result = await leaseBatched({
-        holderId: holder,
-        ttlSeconds: config.TOKEN_TTL_SECONDS,
-        actorId: caller.userId,
-        context,
-      });
+      const result = await leaseBatched({ holderId: holder, actorId: caller.userId, context });
       if (result.created) {
         const list: TokenEvent[] = expiredEvents(result.expired);
         if (result.evictedUserId) {
@@ -67,7 +61,7 @@ export function createTokensService({ db, database, config, events, logger }: To
         if (token.holderId !== caller.userId && caller.role !== 'admin') {
           throw errors.forbidden('Only the holder or an admin may release this token.');
         }
-        const lease = await endActiveLease(tx, token.leaseId, 'released');
+        const [lease] = await endActiveLeases(tx, [token.leaseId], 'released');
         // The lease reached its end between the lock and this write: it expired, it was not released.
         if (!lease) throw errors.tokenNotActive(tokenId);
         await freeTokens(tx, [tokenId]);
@@ -88,7 +82,7 @@ export function createTokensService({ db, database, config, events, logger }: To
     async clear(caller: AccessClaims, context: RequestContext): Promise<number> {
       const ended = await db.transaction(async (tx) => {
         const locked = await lockActiveTokens(tx);
-        const ends = await endLeases(
+        const ends = await endActiveLeases(
           tx,
           locked.map((t) => t.leaseId),
           'cleared',

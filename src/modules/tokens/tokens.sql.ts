@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type Database, type Db, type Executor, queryRows, type Statement } from '../../infra/db/database.js';
+import { type Database, type Db, type Executor, pgArray, queryRows, type Statement } from '../../infra/db/database.js';
 import type { RequestContext } from '../../infra/http/request-context.js';
 
 export type TokenStatus = 'available' | 'active';
@@ -33,8 +33,10 @@ export class PoolSizeMismatchError extends Error {
   override name = 'PoolSizeMismatchError';
 }
 
-const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
-const iso = (column: string) => sql.raw(`to_char(${column} at time zone 'UTC', ${ISO})`);
+// Timestamps leave the database as ISO-8601 UTC text with their microseconds, which JavaScript
+// dates would drop.
+const isoText = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const iso = (column: string) => sql.raw(isoText(column));
 
 // Any constant: the same in every process that may create the pool.
 const POOL_LOCK_ID = 7_405_122_912;
@@ -61,11 +63,15 @@ export async function ensureTokenPool(db: Db, size: number): Promise<'created' |
   });
 }
 
-export interface LeaseParams {
+/** One lease asked for: for whom, by whom, from which request. */
+export interface LeaseRequest {
   holderId: string;
-  ttlSeconds: number;
   actorId: string | null;
   context: RequestContext;
+}
+
+interface LeaseParams extends LeaseRequest {
+  ttlSeconds: number;
   /** Only tests set this, to lease "at" an exact instant. */
   at?: string;
 }
@@ -91,8 +97,7 @@ export async function leaseToken(executor: Executor, params: LeaseParams): Promi
 const LEASE_TOKENS: Statement = {
   name: 'lease_tokens',
   text: `select ord, token_id as "tokenId", holder_id as "userId",
-           to_char(leased_at at time zone 'UTC', ${ISO}) as "leasedAt",
-           to_char(expires_at at time zone 'UTC', ${ISO}) as "expiresAt",
+           ${isoText('leased_at')} as "leasedAt", ${isoText('expires_at')} as "expiresAt",
            created, evicted_user_id as "evictedUserId", expired
          from lease_tokens($1::jsonb, $2::int)`,
 };
@@ -100,7 +105,7 @@ const LEASE_TOKENS: Statement = {
 export async function leaseTokens(
   database: Database,
   ttlSeconds: number,
-  items: LeaseParams[],
+  items: LeaseRequest[],
 ): Promise<LeaseResult[]> {
   const order = items
     .map((item, index) => ({ item, index }))
@@ -123,8 +128,7 @@ const STATUS = sql.raw(`case when expires_at > statement_timestamp() then 'activ
 const WHEN_ACTIVE = (column: string) => sql.raw(`case when expires_at > statement_timestamp() then ${column} end`);
 
 const TOKEN_VIEW = sql`id, ${STATUS} as status, ${WHEN_ACTIVE('holder_id')} as "userId",
-  ${WHEN_ACTIVE(`to_char(leased_at at time zone 'UTC', ${ISO})`)} as "leasedAt",
-  ${WHEN_ACTIVE(`to_char(expires_at at time zone 'UTC', ${ISO})`)} as "expiresAt"`;
+  ${WHEN_ACTIVE(isoText('leased_at'))} as "leasedAt", ${WHEN_ACTIVE(isoText('expires_at'))} as "expiresAt"`;
 
 export async function listTokens(executor: Executor, status?: TokenStatus): Promise<TokenView[]> {
   const filter =
@@ -191,23 +195,25 @@ export async function lockToken(executor: Executor, id: string) {
   return row;
 }
 
+export type EndedLease = HistoryEntry & { tokenId: string };
+
 /**
- * Ends one open, unexpired lease. The expiry condition is checked again here, at the write: a
- * release racing the lease's end either lands before it or finds nothing to end.
+ * Ends open, unexpired leases. The expiry condition is checked again here, at the write: a release
+ * or clear racing a lease's end either lands before it or finds nothing to end.
  */
-export async function endActiveLease(
+export async function endActiveLeases(
   executor: Executor,
-  leaseId: string,
+  leaseIds: string[],
   reason: 'released' | 'cleared',
-): Promise<(HistoryEntry & { tokenId: string }) | undefined> {
-  const [row] = await queryRows<HistoryEntry & { tokenId: string }>(
+): Promise<EndedLease[]> {
+  if (leaseIds.length === 0) return [];
+  return queryRows<EndedLease>(
     executor,
     sql`update token_leases set ended_at = clock_timestamp(), end_reason = ${reason}
-        where id = ${leaseId}::bigint and ended_at is null and expires_at > clock_timestamp()
+        where id = any(${pgArray(leaseIds)}::bigint[]) and ended_at is null and expires_at > clock_timestamp()
         returning token_id as "tokenId", user_id as "userId", ${iso('leased_at')} as "leasedAt",
           ${iso('expires_at')} as "expiresAt", ${iso('ended_at')} as "endedAt", end_reason as "endReason"`,
   );
-  return row;
 }
 
 /** Marks tokens free again once their lease ended by release or clear. */
@@ -215,7 +221,7 @@ export async function freeTokens(executor: Executor, tokenIds: string[]): Promis
   if (tokenIds.length === 0) return;
   await executor.execute(
     sql`update tokens set holder_id = null, leased_at = null, expires_at = null, lease_id = null
-        where id = any(${`{${tokenIds.join(',')}}`}::uuid[])`,
+        where id = any(${pgArray(tokenIds)}::uuid[])`,
   );
 }
 
@@ -228,16 +234,6 @@ export async function lockActiveTokens(executor: Executor): Promise<Array<{ id: 
     executor,
     sql`select id, lease_id::text as "leaseId" from tokens
         where expires_at > clock_timestamp() order by id for update`,
-  );
-}
-
-export async function endLeases(executor: Executor, leaseIds: string[], reason: 'cleared'): Promise<LeaseEnd[]> {
-  if (leaseIds.length === 0) return [];
-  return queryRows<LeaseEnd>(
-    executor,
-    sql`update token_leases set ended_at = clock_timestamp(), end_reason = ${reason}
-        where id = any(${`{${leaseIds.join(',')}}`}::bigint[]) and ended_at is null and expires_at > clock_timestamp()
-        returning token_id as "tokenId", user_id as "userId", ${iso('ended_at')} as "endedAt"`,
   );
 }
 
