@@ -37,7 +37,8 @@ export function createMemoryEventBus(): EventBus {
 export function createRedisEventBus(redis: Redis, prefix: string, logger: Logger): EventBus {
   const local = createMemoryEventBus();
   let subscriber: Redis | undefined;
-  const counts = new Map<string, number>();
+  // Per channel: how many local listeners, and the Redis subscription they share.
+  const channels = new Map<string, { listeners: number; ready: Promise<unknown> }>();
   const key = (channel: string) => `${prefix}:events:${channel}`;
 
   function connection(): Redis {
@@ -59,16 +60,23 @@ export function createRedisEventBus(redis: Redis, prefix: string, logger: Logger
       await redis.publish(key(channel), JSON.stringify(message));
     },
     async subscribe(channel, listener) {
-      const count = counts.get(channel) ?? 0;
-      counts.set(channel, count + 1);
-      // Resolves when Redis confirms; later subscribers to the channel ride on that subscription.
-      if (count === 0) await connection().subscribe(key(channel));
+      let entry = channels.get(channel);
+      if (!entry) {
+        entry = { listeners: 0, ready: connection().subscribe(key(channel)) };
+        channels.set(channel, entry);
+      }
+      entry.listeners += 1;
+      // Every subscriber waits for Redis to confirm, also one that arrives while it is pending.
+      await entry.ready;
       const unsubscribe = await local.subscribe(channel, listener);
+      const shared = entry;
       return () => {
         unsubscribe();
-        const left = (counts.get(channel) ?? 1) - 1;
-        counts.set(channel, left);
-        if (left === 0) void subscriber?.unsubscribe(key(channel));
+        shared.listeners -= 1;
+        if (shared.listeners === 0 && channels.get(channel) === shared) {
+          channels.delete(channel);
+          void subscriber?.unsubscribe(key(channel));
+        }
       };
     },
     async close() {
