@@ -62,7 +62,12 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         version: '1.0.0',
         description: 'Time-boxed leases on a fixed pool of UUID tokens, accounts, bulk user import and an audit log.',
       },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWE' } } },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWE' },
+          streamTicket: { type: 'apiKey', in: 'query', name: 'ticket', description: 'From POST /auth/stream-ticket.' },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

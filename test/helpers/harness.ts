@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { type Config, type EnvInput, loadConfig } from '../../src/config.js';
+import type { Logger } from '../../src/infra/logger.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { client } from './client.js';
 import { databaseUrlFor, testEnvironment } from './environment.js';
@@ -59,7 +60,14 @@ async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
  * Starts the service as one process would, on real PostgreSQL, Redis and SMTP when the suite has
  * them, otherwise on the embedded defaults (PGlite, in-process jobs, `.eml` outbox).
  */
-export async function startHarness(overrides: EnvInput = {}, options: { workers?: boolean } = {}): Promise<Harness> {
+interface HarnessOptions {
+  /** Start the background workers and the expiry sweep (default true). */
+  workers?: boolean;
+  /** The service's logger; silent unless a test reads the logs. */
+  logger?: Logger;
+}
+
+export async function startHarness(overrides: EnvInput = {}, options: HarnessOptions = {}): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tokenpool-test-'));
   const database = await createTestDatabase();
   const redisPrefix = `tokenpool-test-${randomBytes(6).toString('hex')}`;
@@ -79,7 +87,7 @@ export async function startHarness(overrides: EnvInput = {}, options: { workers?
   };
   const config = loadConfig(env);
   const start = async () => {
-    const runtime = await createRuntime(config, { logger: pino({ level: 'silent' }) });
+    const runtime = await createRuntime(config, { logger: options.logger ?? pino({ level: 'silent' }) });
     if (options.workers ?? true) await runtime.startWorkers();
     const app = await buildApp(runtime);
     await app.ready();
@@ -117,7 +125,7 @@ export interface FileContext {
  * One harness for a whole test file: started before its first test, closed after its last. The
  * fields are filled in by then; read them inside tests and hooks.
  */
-export function useHarness(overrides: EnvInput = {}, options: { workers?: boolean } = {}): FileContext {
+export function useHarness(overrides: EnvInput = {}, options: HarnessOptions = {}): FileContext {
   const context = {} as FileContext;
   beforeAll(async () => {
     context.harness = await startHarness(overrides, options);

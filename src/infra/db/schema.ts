@@ -88,6 +88,22 @@ export const oneTimeTokens = pgTable(
   ],
 );
 
+/**
+ * Single-use tickets that open one event stream: `EventSource` cannot send an `Authorization`
+ * header, and an access token in a URL would end up in logs. Stored as SHA-256 only.
+ */
+export const streamTickets = pgTable(
+  'stream_tickets',
+  {
+    ticketHash: text('ticket_hash').primaryKey(),
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => sessions.id),
+    expiresAt: optionalTime('expires_at').notNull(),
+  },
+  (t) => [index('stream_tickets_expires_at_idx').on(t.expiresAt)],
+);
+
 export const auditLogs = pgTable(
   'audit_logs',
   {

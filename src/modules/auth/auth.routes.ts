@@ -12,6 +12,7 @@ import {
   RegisterBody,
   RegisterResponse,
   ResetPasswordBody,
+  StreamTicket,
   TokenPair,
   VerifyEmailBody,
 } from './auth.schemas.js';
@@ -145,5 +146,22 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
       await auth.changePassword(principal(request), request.body, requestContext(request));
       return reply.status(204).send();
     },
+  );
+
+  app.post(
+    '/auth/stream-ticket',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags,
+        summary: 'A single-use ticket that opens one event stream',
+        description:
+          '`EventSource` cannot send an `Authorization` header: ask for a ticket with the header, then open ' +
+          '`/tokens/events?ticket=…` or `/users/imports/:id/events?ticket=…` within its lifetime. A ticket ' +
+          'works once and only while its session is open; a reconnect asks for a new one.',
+        response: { 201: StreamTicket },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await auth.streamTicket(principal(request))),
   );
 };

@@ -27,6 +27,11 @@ export const TokenPair = Type.Object({
   expiresIn: Type.Integer({ description: 'Seconds until the access token expires.' }),
 });
 
+export const StreamTicket = Type.Object({
+  ticket: Type.String({ description: 'Pass as `?ticket=` to one event stream route; works once.' }),
+  expiresIn: Type.Integer({ description: 'Seconds the ticket stays usable.' }),
+});
+
 export const RefreshBody = Type.Object({ refreshToken: OpaqueToken });
 export const ForgotPasswordBody = Type.Object({ email: Email });
 export const ResetPasswordBody = Type.Object({ token: OpaqueToken, password: Password });

@@ -25,6 +25,7 @@ import {
   revokeUserSessions,
   spendRefreshToken,
 } from './sessions.sql.js';
+import { insertStreamTicket } from './stream-tickets.sql.js';
 
 export interface TokenPairResult {
   accessToken: string;
@@ -34,9 +35,13 @@ export interface TokenPairResult {
 }
 
 const RATE_WINDOW_MS = 60_000;
+/** Long enough to open a stream right after asking; a reconnect asks again. */
+export const STREAM_TICKET_TTL_SECONDS = 30;
 
-export function createAuthService(deps: Pick<Deps, 'db' | 'queue' | 'accessTokens' | 'rateLimiter' | 'config'>) {
-  const { db, queue, accessTokens, rateLimiter, config } = deps;
+export function createAuthService(
+  deps: Pick<Deps, 'db' | 'database' | 'queue' | 'accessTokens' | 'rateLimiter' | 'config'>,
+) {
+  const { db, database, queue, accessTokens, rateLimiter, config } = deps;
 
   /** Counts the attempt against both the caller's IP and the e-mail it names; either can refuse. */
   async function limit(kind: 'login' | 'forgot-password', email: string, context: RequestContext): Promise<void> {
@@ -160,6 +165,17 @@ export function createAuthService(deps: Pick<Deps, 'db' | 'queue' | 'accessToken
           context,
         });
       });
+    },
+
+    /** A single-use ticket that opens one event stream for this session; see stream-tickets.sql. */
+    async streamTicket(principal: AccessClaims): Promise<{ ticket: string; expiresIn: number }> {
+      const ticket = newOpaqueToken();
+      await insertStreamTicket(database, {
+        ticketHash: hashToken(ticket),
+        sessionId: principal.sessionId,
+        ttlSeconds: STREAM_TICKET_TTL_SECONDS,
+      });
+      return { ticket, expiresIn: STREAM_TICKET_TTL_SECONDS };
     },
 
     /** Answers the same for known and unknown e-mails; only a known one gets a link. */

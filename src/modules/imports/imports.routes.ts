@@ -138,7 +138,7 @@ export const importsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
   app.get(
     '/users/imports/:id/events',
     {
-      config: { auth: 'admin' },
+      config: { streamTicket: true, auth: 'admin' },
       schema: {
         tags,
         summary: 'The import, again on every change (Server-Sent Events); closes when it ends',

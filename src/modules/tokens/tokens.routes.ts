@@ -75,7 +75,7 @@ export const tokensRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
   app.get(
     '/tokens/events',
     {
-      config: { auth: 'user' },
+      config: { streamTicket: true, auth: 'user' },
       schema: {
         tags,
         summary: 'Live pool changes (Server-Sent Events)',
