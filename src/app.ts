@@ -15,7 +15,7 @@ import { healthRoutes } from './modules/health/health.routes.js';
 import { importsRoutes } from './modules/imports/imports.routes.js';
 import { tokensRoutes } from './modules/tokens/tokens.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
-import { webPages } from './web/pages.js';
+import { dashboard } from './web/dashboard.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -86,6 +86,6 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     },
     { prefix: API_PREFIX },
   );
-  await app.register(webPages);
+  await app.register(dashboard);
   return app;
 }

@@ -105,15 +105,28 @@ describe('HTTP edge', () => {
     expect(docs.body).toContain('swagger');
   });
 
-  it('serves the pages that e-mailed links open, with nothing loaded from elsewhere', async () => {
-    for (const url of ['/', '/reset-password?token=x', '/verify-email?token=x']) {
+  it('serves the dashboard at its pages, with nothing loaded from elsewhere', async () => {
+    const id = '00000000-0000-4000-8000-000000000000';
+    for (const url of [
+      '/',
+      '/reset-password?token=x',
+      '/verify-email?token=x',
+      '/users',
+      `/audit/${id}`,
+      `/imports/${id}`,
+    ]) {
       const page = await harness.app.inject({ method: 'GET', url });
       expect(page.statusCode, url).toBe(200);
       expect(page.headers['content-type']).toMatch(/text\/html/);
       expect(page.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(page.body).toContain('/assets/main.js');
       expect(page.body).not.toMatch(/https?:\/\//);
     }
-    const script = await harness.app.inject({ method: 'GET', url: '/assets/token-pages.js' });
-    expect(script.statusCode).toBe(200);
+    for (const asset of ['/assets/main.js', '/assets/main.css']) {
+      const response = await harness.app.inject({ method: 'GET', url: asset });
+      expect(response.statusCode, asset).toBe(200);
+      expect(response.body).not.toMatch(/(src|href)=["']?https?:/);
+    }
+    expectProblem(await harness.app.inject({ method: 'GET', url: '/no-such-page' }), 404);
   });
 });

@@ -1,5 +1,5 @@
 /** Every action the audit log records. Modules add theirs here, so the list is the documentation. */
-const AUDIT_ACTIONS = [
+export const AUDIT_ACTIONS = [
   'user.registered',
   'auth.login',
   'auth.login_failed',

@@ -67,7 +67,8 @@ export function registerAuthentication(app: FastifyInstance, database: Database,
     schema.response = { ...problems(401, ...(role === 'admin' ? [403] : [])), ...(schema.response as object) };
     if (acceptsTicket) {
       // The route's HEAD twin comes through here with the same schema.
-      if (schema.querystring && schema.querystring !== StreamTicketQuery) throw new Error(`${route.url}: a stream route's querystring is the ticket's`);
+      if (schema.querystring && schema.querystring !== StreamTicketQuery)
+        throw new Error(`${route.url}: a stream route's querystring is the ticket's`);
       schema.querystring = StreamTicketQuery;
     }
 

@@ -1,0 +1,179 @@
+import { ApiError } from './errors.js';
+import { readJson, send } from './http.js';
+import type { TokenPair, User } from './types.js';
+
+/**
+ * The signed-in session, shared by every tab of the dashboard through localStorage so a reload or a
+ * second tab stays signed in. Refresh tokens rotate and a spent one ends the session, so tabs take
+ * turns refreshing under a Web Lock and a tab that waited adopts the pair the other one got.
+ */
+
+const STORAGE_KEY = 'tokenpool.session';
+const LOCK_NAME = 'tokenpool.refresh';
+/** Refresh this long before the access token expires (or at half its life, if that is sooner). */
+const REFRESH_MARGIN_MS = 60_000;
+
+interface StoredPair {
+  accessToken: string;
+  refreshToken: string;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+  lifetimeMs: number;
+}
+
+export interface SessionState {
+  status: 'starting' | 'signed-out' | 'signed-in';
+  user: User | null;
+  /** Why the user is looking at the sign-in page, when it was not their choice. */
+  notice: string | null;
+}
+
+let state: SessionState = { status: 'starting', user: null, notice: null };
+const listeners = new Set<() => void>();
+let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+let inflight: Promise<boolean> | undefined;
+
+function setState(next: Partial<SessionState>): void {
+  state = { ...state, ...next };
+  for (const listener of listeners) listener();
+}
+
+function readPair(): StoredPair | undefined {
+  try {
+    const raw = localStorage.getItem(STORAGE_KEY);
+    return raw ? (JSON.parse(raw) as StoredPair) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function refreshDelay(pair: StoredPair): number {
+  const margin = Math.min(REFRESH_MARGIN_MS, pair.lifetimeMs / 2);
+  return Math.max(0, pair.expiresAt - margin - Date.now());
+}
+
+function schedule(pair: StoredPair | undefined): void {
+  clearTimeout(refreshTimer);
+  if (pair) refreshTimer = setTimeout(() => void refresh().catch(() => {}), refreshDelay(pair));
+}
+
+function storePair(pair: TokenPair): void {
+  const lifetimeMs = pair.expiresIn * 1000;
+  const stored: StoredPair = {
+    accessToken: pair.accessToken,
+    refreshToken: pair.refreshToken,
+    expiresAt: Date.now() + lifetimeMs,
+    lifetimeMs,
+  };
+  localStorage.setItem(STORAGE_KEY, JSON.stringify(stored));
+  schedule(stored);
+}
+
+function forget(notice: string | null): void {
+  clearTimeout(refreshTimer);
+  localStorage.removeItem(STORAGE_KEY);
+  setState({ status: 'signed-out', user: null, notice });
+}
+
+async function exchange(seen: StoredPair | undefined): Promise<boolean> {
+  const current = readPair();
+  if (!current) return false;
+  // Another tab refreshed while this one waited for the lock: its pair is the live one.
+  if (seen && current.refreshToken !== seen.refreshToken) {
+    schedule(current);
+    return true;
+  }
+  const response = await send('POST', '/auth/refresh', { body: { refreshToken: current.refreshToken } });
+  if (response.status === 401) {
+    forget('Your session has ended. Sign in again.');
+    return false;
+  }
+  storePair(await readJson<TokenPair>(response));
+  return true;
+}
+
+/** Swaps the refresh token for a new pair; false when the session is over. */
+export function refresh(): Promise<boolean> {
+  inflight ??= (async () => {
+    const seen = readPair();
+    try {
+      // Web Locks exist only in secure contexts (https, localhost); elsewhere one tab is assumed.
+      return navigator.locks ? await navigator.locks.request(LOCK_NAME, () => exchange(seen)) : await exchange(seen);
+    } finally {
+      inflight = undefined;
+    }
+  })();
+  return inflight;
+}
+
+/** An access token good for the next request, refreshed first when it is about to expire. */
+export async function accessToken(): Promise<string | undefined> {
+  const pair = readPair();
+  if (!pair) return undefined;
+  if (refreshDelay(pair) > 0) return pair.accessToken;
+  return (await refresh()) ? readPair()?.accessToken : undefined;
+}
+
+async function loadUser(): Promise<void> {
+  const token = await accessToken();
+  if (!token) return;
+  let response = await send('GET', '/users/me', { token });
+  if (response.status === 401 && (await refresh()))
+    response = await send('GET', '/users/me', { token: await accessToken() });
+  if (response.status === 401) return forget('Your session has ended. Sign in again.');
+  setState({ status: 'signed-in', user: await readJson<User>(response), notice: null });
+}
+
+/** Loads the signed-in user, trying again every few seconds while the service cannot be reached. */
+async function resume(): Promise<void> {
+  try {
+    await loadUser();
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 0) throw error;
+    setState({ notice: 'The service could not be reached. Trying again…' });
+    setTimeout(() => void resume(), 3000);
+  }
+}
+
+export const session = {
+  get state(): SessionState {
+    return state;
+  },
+
+  subscribe(listener: () => void): () => void {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  },
+
+  /** Picks up a session stored by an earlier visit or another tab. */
+  async start(): Promise<void> {
+    window.addEventListener('storage', (event) => {
+      if (event.key !== STORAGE_KEY) return;
+      if (event.newValue === null && state.status === 'signed-in') forget('You signed out in another tab.');
+      else if (event.newValue !== null && state.status !== 'signed-in') void loadUser().catch(() => {});
+      else schedule(readPair());
+    });
+    const pair = readPair();
+    if (!pair) return setState({ status: 'signed-out' });
+    schedule(pair);
+    await resume();
+  },
+
+  async signIn(email: string, password: string): Promise<void> {
+    const response = await send('POST', '/auth/login', { body: { email, password } });
+    storePair(await readJson<TokenPair>(response));
+    await loadUser();
+  },
+
+  /** Ends the session on the service, then here, whatever the service said. */
+  async signOut(): Promise<void> {
+    const token = readPair()?.accessToken;
+    if (token) await send('POST', '/auth/logout', { token }).catch(() => undefined);
+    forget(null);
+  },
+
+  /** The service refused the session: back to the sign-in page with a word on why. */
+  expire(): void {
+    forget('Your session has ended. Sign in again.');
+  },
+};

@@ -1,0 +1,33 @@
+// The API's shapes, taken from the server's own schemas so the two cannot drift apart.
+import type { Static } from 'typebox';
+import type { Problem as ProblemSchema } from '../../../src/infra/http/schemas.js';
+import type {
+  AuditDetail as AuditDetailSchema,
+  AuditSummary as AuditSummarySchema,
+} from '../../../src/modules/audit/audit.schemas.js';
+import type { TokenPair as TokenPairSchema } from '../../../src/modules/auth/auth.schemas.js';
+import type { ImportStatus } from '../../../src/modules/imports/import-status.js';
+import type { TokenEvent } from '../../../src/modules/tokens/token-events.js';
+import type {
+  HistoryEntry as HistoryEntrySchema,
+  Lease as LeaseSchema,
+  TokenDetail as TokenDetailSchema,
+  TokenList as TokenListSchema,
+} from '../../../src/modules/tokens/tokens.schemas.js';
+import type { User } from '../../../src/modules/users/users.schemas.js';
+
+export type { ImportStatus, TokenEvent, User };
+export type Problem = Static<typeof ProblemSchema>;
+export type TokenPair = Static<typeof TokenPairSchema>;
+export type TokenList = Static<typeof TokenListSchema>;
+export type Token = TokenList['data'][number];
+export type TokenDetail = Static<typeof TokenDetailSchema>;
+export type HistoryEntry = Static<typeof HistoryEntrySchema>;
+export type Lease = Static<typeof LeaseSchema>;
+export type AuditSummary = Static<typeof AuditSummarySchema>;
+export type AuditDetail = Static<typeof AuditDetailSchema>;
+
+export interface Page<T> {
+  data: T[];
+  meta: { page: number; pageSize: number; total: number; totalPages: number };
+}

@@ -1,0 +1,47 @@
+import { useState } from 'preact/hooks';
+import { session } from '../../api/session.js';
+import { ErrorMessage, Notice } from '../../components/feedback.js';
+import { Field } from '../../components/field.js';
+import { Link } from '../../router.js';
+import { AuthCard } from './auth-card.js';
+import { useSubmit } from './use-form.js';
+
+export function SignIn({ notice }: { notice: string | null }) {
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const { busy, error, submit, fieldError } = useSubmit(() => session.signIn(email, password));
+  return (
+    <AuthCard title="Sign in">
+      {notice && !error ? <Notice>{notice}</Notice> : null}
+      <form onSubmit={submit} noValidate={false}>
+        <Field
+          name="email"
+          label="E-mail"
+          type="email"
+          autoComplete="username"
+          required
+          value={email}
+          onValue={setEmail}
+          error={fieldError('email')}
+        />
+        <Field
+          name="password"
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onValue={setPassword}
+          error={fieldError('password')}
+        />
+        <ErrorMessage error={error} />
+        <button type="submit" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+      <p class="aside">
+        <Link href="/forgot-password">Forgot your password?</Link>
+      </p>
+    </AuthCard>
+  );
+}

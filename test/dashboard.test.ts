@@ -1,0 +1,395 @@
+/// <reference lib="dom" />
+// The functions given to page.evaluate run in the browser.
+import { sql } from 'drizzle-orm';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../src/infra/db/database.js';
+import { signInAdmin } from './helpers/admin.js';
+import { browserAvailable, launchBrowser, screenshot } from './helpers/browser.js';
+import { client, PASSWORD, uniqueEmail } from './helpers/client.js';
+import { type Harness, startHarness } from './helpers/harness.js';
+import { generateCsv } from './helpers/imports.js';
+import { freePort } from './helpers/processes.js';
+
+const POOL = 12;
+/** Short, so the dashboard has to refresh its session while the tests run. */
+const ACCESS_TTL_SECONDS = 20;
+
+/** Retries an assertion until it holds: the page changes on its own time (events, countdowns). */
+async function eventually(assertion: () => Promise<void> | void, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await assertion();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+const heading = (page: Page) => page.locator('h1').innerText();
+/** Follows a link of the header's navigation. */
+const goTo = (page: Page, section: string) =>
+  page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: section, exact: true }).click();
+const cells = (page: Page, state: 'free' | 'held' | 'mine') => page.locator(`.grid a[data-state="${state}"]`);
+
+describe.skipIf(!browserAvailable)('the dashboard in a real browser', () => {
+  let harness: Harness;
+  let api: ReturnType<typeof client>;
+  let browser: Browser;
+  let base: string;
+  let admin: { email: string; accessToken: string };
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    harness = await startHarness({
+      PUBLIC_URL: base,
+      TOKEN_POOL_SIZE: String(POOL),
+      ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TTL_SECONDS),
+    });
+    await harness.app.listen({ port, host: '127.0.0.1' });
+    api = client(harness.app);
+    admin = await signInAdmin(harness);
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    // Well inside the test's own time limit, so a missing element fails with its own message.
+    context.setDefaultTimeout(10_000);
+    page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    // An answer of 401 or 409 is logged by the browser too; those are the API's, not the page's.
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+        pageErrors.push(message.text());
+      }
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await harness?.close();
+  });
+
+  it('shows a visitor who is not signed in only the sign-in page, and signs the admin in', async () => {
+    await page.goto(`${base}/users`);
+    await eventually(async () => expect(await heading(page)).toBe('Sign in'));
+    await expect(page.locator('nav[aria-label="Sections"]').count()).resolves.toBe(0);
+    await screenshot(page, 'sign-in');
+
+    await page.getByLabel('E-mail').fill(admin.email);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await eventually(async () => expect(await page.getByRole('alert').innerText()).toMatch(/e-mail or password/i));
+
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Signed in, the page asked for is shown.
+    await eventually(async () => expect(await heading(page)).toBe('Users'));
+    await goTo(page, 'Pool');
+    await eventually(async () => expect(await page.locator('.grid a').count()).toBe(POOL));
+    await eventually(async () => expect(await page.locator('.live').innerText()).toBe('Live'));
+    expect(await page.locator('[data-count="available"]').innerText()).toBe(String(POOL));
+  });
+
+  it('leases a token: its cell turns held by you, with a countdown that runs', async () => {
+    await page.getByRole('button', { name: 'Lease a token' }).click();
+    await eventually(async () => expect(await cells(page, 'mine').count()).toBe(1));
+    const time = cells(page, 'mine').locator('.cell-time');
+    const first = await time.innerText();
+    expect(first).toMatch(/^[12]:\d\d$/);
+    await eventually(async () => expect(await time.innerText()).not.toBe(first), 3000);
+    expect(await page.locator('.lease-panel').innerText()).toMatch(/You hold token [0-9a-f]{8} until/);
+    expect(await page.locator('[data-count="active"]').innerText()).toBe('1');
+    await screenshot(page, 'pool');
+  });
+
+  it("shows another client's lease and release live, without a reload", async () => {
+    await page.evaluate(() => Object.assign(window, { notReloaded: true }));
+    const other = await api.signUp();
+    const lease = (await api.post('/tokens/lease', {}, other.accessToken)).json();
+    const cell = page.locator(`.grid a[data-token="${lease.tokenId}"]`);
+    await eventually(async () => expect(await cell.getAttribute('data-state')).toBe('held'));
+    expect(await cell.locator('.cell-holder').innerText()).toBe(other.user.id.slice(0, 8));
+    expect(await cell.locator('.cell-time').innerText()).toMatch(/^[12]:\d\d$/);
+    expect(await page.locator('[data-count="active"]').innerText()).toBe('2');
+
+    await api.post(`/tokens/${lease.tokenId}/release`, undefined, other.accessToken);
+    await eventually(async () => expect(await cell.getAttribute('data-state')).toBe('free'));
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+  });
+
+  it('releases my token, and opening it shows its history', async () => {
+    const mine = await cells(page, 'mine').getAttribute('data-token');
+    await page.getByRole('button', { name: 'Release my token' }).click();
+    await eventually(async () => expect(await cells(page, 'mine').count()).toBe(0));
+    expect(await page.locator('.lease-panel').innerText()).toContain('You hold no token.');
+
+    await page.locator(`.grid a[data-token="${mine}"]`).click();
+    await eventually(async () => expect(await heading(page)).toBe(`Token ${mine?.slice(0, 8)}`));
+    await eventually(async () =>
+      expect(await page.locator('table tbody tr').first().innerText()).toMatch(/you.*released/s),
+    );
+    await screenshot(page, 'token');
+    await page.getByRole('link', { name: 'Back to the pool' }).click();
+    await eventually(async () => expect(await page.locator('.grid a').count()).toBe(POOL));
+  });
+
+  it('lets an admin clear every lease, only after confirming', async () => {
+    const others = await Promise.all([api.signUp(), api.signUp()]);
+    for (const other of others) await api.post('/tokens/lease', {}, other.accessToken);
+    await eventually(async () => expect(await cells(page, 'held').count()).toBe(2));
+
+    await page.getByRole('button', { name: 'Clear all leases' }).click();
+    const dialog = page.getByRole('dialog');
+    await eventually(async () => expect(await dialog.innerText()).toContain('2 active leases'));
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await cells(page, 'held').count()).toBe(2);
+
+    await page.getByRole('button', { name: 'Clear all leases' }).click();
+    await dialog.getByRole('button', { name: 'Clear all leases' }).click();
+    await eventually(async () => expect(await cells(page, 'held').count()).toBe(0));
+    expect(await page.locator('.lease-panel').innerText()).toContain('Cleared 2 leases.');
+  });
+
+  it('uploads a CSV and watches the bar climb to 100 % with the right counts and bad rows', async () => {
+    // 30,000 good rows, one repeated, one already an account, and two bad rows at known lines.
+    const rows = generateCsv(30_000).trimEnd().split('\n');
+    rows.splice(3, 0, 'No Email,not-an-email,1990-01-01'); // line 4
+    rows.splice(6, 0, `Admin Again,${admin.email},1990-01-01`); // line 7: already an account
+    rows.push(rows[1] as string); // the first row again
+    rows.push('Future Child,future.child@example.com,2999-01-01'); // the last line
+    const lastLine = rows.length;
+    const csv = `${rows.join('\n')}\n`;
+
+    await goTo(page, 'Imports');
+    await eventually(async () => expect(await heading(page)).toBe('Imports'));
+    await page
+      .locator('#import-file')
+      .setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await eventually(async () => expect(await page.locator('.dropzone').innerText()).toContain('people.csv'));
+    await page.getByRole('button', { name: 'Import users' }).click();
+
+    const bar = page.getByRole('progressbar');
+    await bar.waitFor();
+    // Every value the bar shows, as the page changes it.
+    await page.evaluate(() => {
+      const seen: number[] = [];
+      Object.assign(window, { progressSeen: seen });
+      const read = () => {
+        const value = Number(document.querySelector('[role="progressbar"]')?.getAttribute('aria-valuenow'));
+        if (seen.at(-1) !== value) seen.push(value);
+      };
+      read();
+      new MutationObserver(read).observe(document.body, { subtree: true, attributes: true, childList: true });
+    });
+    await eventually(async () => expect(await bar.getAttribute('aria-valuenow')).toBe('100'), 60_000);
+    await eventually(async () => expect(await page.locator('.badge.completed').count()).toBeGreaterThan(0));
+    const seen = await page.evaluate(() => (window as unknown as { progressSeen: number[] }).progressSeen);
+    expect(seen.at(-1)).toBe(100);
+    expect(seen[0]).toBeLessThan(100);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+
+    expect(await page.locator('[data-count="created"]').innerText()).toBe('30,000');
+    expect(await page.locator('[data-count="duplicate"]').innerText()).toBe('2');
+    expect(await page.locator('[data-count="invalid"]').innerText()).toBe('2');
+    const badRows = await page.locator('section[aria-labelledby="bad-rows"] tbody tr').allInnerTexts();
+    expect(badRows).toHaveLength(2);
+    expect(badRows[0]).toMatch(/^4\s+.*e-?mail/i);
+    expect(badRows[1]).toMatch(new RegExp(`^${lastLine}\\s+.*birth`, 'i'));
+    await screenshot(page, 'import');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download errors.csv' }).click(),
+    ]);
+    const path = await download.path();
+    const { readFile } = await import('node:fs/promises');
+    const errorsCsv = await readFile(path, 'utf8');
+    expect(errorsCsv).toContain('not-an-email');
+    expect(errorsCsv).toContain('future.child@example.com');
+
+    await page.getByRole('link', { name: 'All imports' }).click();
+    await eventually(async () =>
+      expect(await page.locator('tbody tr').first().innerText()).toMatch(/people\.csv\s+completed\s+30,000\s+2\s+2/),
+    );
+    await screenshot(page, 'imports');
+  });
+
+  it('lists those actions in the audit log, filters by action and user, and opens an entry', async () => {
+    await goTo(page, 'Audit log');
+    await eventually(async () => expect(await heading(page)).toBe('Audit log'));
+    await page.getByLabel('Action').selectOption('token.leased');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await eventually(async () => {
+      const actions = await page.locator('tbody td.mono').allInnerTexts();
+      expect(actions.length).toBeGreaterThanOrEqual(4);
+      expect(new Set(actions)).toEqual(new Set(['token.leased']));
+    });
+    expect(page.url()).toContain('action=token.leased');
+
+    // Everything the admin did, as their own entries.
+    const [me] = await queryRows<{ id: string }>(
+      harness.runtime.db,
+      sql`select id from users where email = ${admin.email}`,
+    );
+    await page.getByLabel('Action').selectOption('');
+    await page.getByLabel('User id').fill(me?.id ?? '');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await eventually(async () => {
+      const actions = await page.locator('tbody td.mono').allInnerTexts();
+      expect(actions).toEqual(expect.arrayContaining(['tokens.cleared', 'token.released', 'import.queued']));
+    });
+    await page.getByLabel('User id').fill('nobody');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    expect(await page.locator('#filter-user-error').innerText()).toMatch(/UUID/);
+
+    await page.goto(`${base}/audit?action=import.completed`);
+    await eventually(async () =>
+      expect(await page.locator('tbody td.mono').allInnerTexts()).toEqual(['import.completed']),
+    );
+    await screenshot(page, 'audit');
+    await page.getByRole('link', { name: /^Details of import\.completed/ }).click();
+    await eventually(async () => expect(await heading(page)).toBe('import.completed'));
+    const details = await page.locator('.details').innerText();
+    expect(details).toMatch(/none \(a background job/);
+    expect(details).toContain('"createdRows": 30000');
+    await screenshot(page, 'audit-entry');
+  });
+
+  it('pages through the users, 10 at a time', async () => {
+    await goTo(page, 'Users');
+    await eventually(async () => expect(await page.locator('tbody tr').count()).toBe(10));
+    expect(await page.locator('.pager').innerText()).toMatch(/Page 1 of 3,00\d/);
+    const firstPage = await page.locator('tbody tr').first().innerText();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await eventually(async () => expect(await page.locator('.pager').innerText()).toMatch(/Page 2 of/));
+    expect(page.url()).toContain('page=2');
+    expect(await page.locator('tbody tr').count()).toBe(10);
+    expect(await page.locator('tbody tr').first().innerText()).not.toBe(firstPage);
+    await screenshot(page, 'users');
+  });
+
+  it('keeps the session alive by refreshing it, then signs out cleanly', async () => {
+    const [me] = await queryRows<{ id: string }>(
+      harness.runtime.db,
+      sql`select id from users where email = ${admin.email}`,
+    );
+    const refreshes = async () =>
+      (
+        await queryRows<{ count: number }>(
+          harness.runtime.db,
+          sql`select count(*)::int as count from audit_logs where action = 'auth.refresh' and user_id = ${me?.id}`,
+        )
+      )[0]?.count ?? 0;
+    // By now the access token has been replaced more than once, and every page still loaded.
+    await eventually(async () => expect(await refreshes()).toBeGreaterThanOrEqual(1), ACCESS_TTL_SECONDS * 1000);
+    await goTo(page, 'Pool');
+    await eventually(async () => expect(await page.locator('.grid a').count()).toBe(POOL));
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await eventually(async () => expect(await heading(page)).toBe('Sign in'));
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    await page.reload();
+    await eventually(async () => expect(await heading(page)).toBe('Sign in'));
+    const [logout] = await queryRows<{ count: number }>(
+      harness.runtime.db,
+      sql`select count(*)::int as count from audit_logs where action = 'auth.logout' and user_id = ${me?.id}`,
+    );
+    expect(logout?.count).toBe(1);
+  });
+
+  it('resets a forgotten password from the e-mailed link, then signs in with it', async () => {
+    const email = uniqueEmail('forgetful');
+    await api.register(email);
+    const visitor = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const tab = await visitor.newPage();
+    await tab.goto(base);
+    await tab.getByRole('link', { name: 'Forgot your password?' }).click();
+    await tab.getByLabel('E-mail').fill(email);
+    await tab.getByRole('button', { name: 'Send the link' }).click();
+    await eventually(async () => expect(await tab.getByRole('status').first().innerText()).toContain(email));
+
+    const mail = await harness.mailbox.waitFor(email, 'Reset');
+    const link = mail.links.find((url) => url.startsWith(`${base}/reset-password?token=`));
+    expect(link).toBeDefined();
+    await tab.goto(link as string);
+    await eventually(async () => expect(await heading(tab)).toBe('Choose a new password'));
+    await screenshot(tab, 'reset-password');
+    await tab.getByLabel('New password').fill('a brand new secret');
+    await tab.getByLabel('The same password again').fill('a different one');
+    await tab.getByRole('button', { name: 'Save the new password' }).click();
+    expect(await tab.locator('.field-error').innerText()).toContain('differ');
+    await tab.getByLabel('The same password again').fill('a brand new secret');
+    await tab.getByRole('button', { name: 'Save the new password' }).click();
+    await eventually(async () =>
+      expect(await tab.getByRole('status').first().innerText()).toContain('password is changed'),
+    );
+
+    // The link works once.
+    await tab.goto(link as string);
+    await tab.getByLabel('New password').fill('yet another secret');
+    await tab.getByLabel('The same password again').fill('yet another secret');
+    await tab.getByRole('button', { name: 'Save the new password' }).click();
+    await eventually(async () => expect(await tab.getByRole('alert').innerText()).toMatch(/invalid|expired|used/i));
+
+    await tab.goto(base);
+    await tab.getByLabel('E-mail').fill(email);
+    await tab.getByLabel('Password').fill('a brand new secret');
+    await tab.getByRole('button', { name: 'Sign in' }).click();
+    await eventually(async () => expect(await heading(tab)).toBe('Pool'));
+    // A user sees no admin controls.
+    expect(await tab.getByRole('link', { name: 'Imports' }).count()).toBe(0);
+    expect(await tab.getByRole('button', { name: 'Clear all leases' }).count()).toBe(0);
+    await visitor.close();
+  });
+
+  it('fits a phone screen, with every control labelled and reachable by keyboard', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const tab = await phone.newPage();
+    await tab.goto(base);
+    await tab.getByLabel('E-mail').fill(admin.email);
+    await tab.getByLabel('Password').fill(PASSWORD);
+    await tab.getByLabel('Password').press('Enter');
+    await eventually(async () => expect(await tab.locator('.grid a').count()).toBe(POOL));
+    await screenshot(tab, 'pool-phone');
+
+    for (const path of ['/', '/imports', '/users', '/audit']) {
+      await tab.goto(`${base}${path}`);
+      await tab.locator('h1').waitFor();
+      await tab.locator('.loading').waitFor({ state: 'detached' });
+      const overflow = await tab.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, path).toBeLessThanOrEqual(0);
+      const unlabelled = await tab.evaluate(() =>
+        [...document.querySelectorAll('input, select, button')]
+          .filter((element) => {
+            const control = element as HTMLInputElement;
+            const name = control.labels?.[0]?.textContent || control.getAttribute('aria-label') || control.textContent;
+            return !name?.trim();
+          })
+          .map((element) => element.outerHTML),
+      );
+      expect(unlabelled, path).toEqual([]);
+    }
+    await screenshot(tab, 'audit-phone');
+
+    // The first Tab reaches the skip link, and the next ones walk the header with a visible focus ring.
+    await tab.goto(base);
+    await tab.locator('.grid a').first().waitFor();
+    await tab.keyboard.press('Tab');
+    expect(await tab.evaluate(() => document.activeElement?.textContent)).toBe('Skip to the content');
+    await tab.keyboard.press('Tab');
+    const outline = await tab.evaluate(() => getComputedStyle(document.activeElement as Element).outlineStyle);
+    expect(outline).toBe('solid');
+    await phone.close();
+  });
+
+  it('raised no error in the page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
