@@ -1,25 +1,20 @@
 import { ApiError } from './errors.js';
 import { readJson, send } from './http.js';
+import { type StoredPair, sessionStore } from './session-store.js';
 import type { TokenPair, User } from './types.js';
 
 /**
- * The signed-in session, shared by every tab of the dashboard through localStorage so a reload or a
- * second tab stays signed in. Refresh tokens rotate and a spent one ends the session, so tabs take
- * turns refreshing under a Web Lock and a tab that waited adopts the pair the other one got.
+ * The signed-in session, shared by every tab of the dashboard so a reload or a second tab stays
+ * signed in. Refresh tokens rotate and presenting a spent one ends the session, so tabs take turns
+ * refreshing under a Web Lock, and a tab that waited adopts the pair the other one stored.
  */
 
-const STORAGE_KEY = 'tokenpool.session';
 const LOCK_NAME = 'tokenpool.refresh';
 /** Refresh this long before the access token expires (or at half its life, if that is sooner). */
 const REFRESH_MARGIN_MS = 60_000;
+const ENDED = 'Your session has ended. Sign in again.';
 
-interface StoredPair {
-  accessToken: string;
-  refreshToken: string;
-  /** Epoch milliseconds. */
-  expiresAt: number;
-  lifetimeMs: number;
-}
+type TabMessage = 'signed-in' | 'refreshed' | 'signed-out';
 
 export interface SessionState {
   status: 'starting' | 'signed-out' | 'signed-in';
@@ -30,21 +25,13 @@ export interface SessionState {
 
 let state: SessionState = { status: 'starting', user: null, notice: null };
 const listeners = new Set<() => void>();
+const tabs = new BroadcastChannel('tokenpool.session');
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 let inflight: Promise<boolean> | undefined;
 
 function setState(next: Partial<SessionState>): void {
   state = { ...state, ...next };
   for (const listener of listeners) listener();
-}
-
-function readPair(): StoredPair | undefined {
-  try {
-    const raw = localStorage.getItem(STORAGE_KEY);
-    return raw ? (JSON.parse(raw) as StoredPair) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function refreshDelay(pair: StoredPair): number {
@@ -57,7 +44,7 @@ function schedule(pair: StoredPair | undefined): void {
   if (pair) refreshTimer = setTimeout(() => void refresh().catch(() => {}), refreshDelay(pair));
 }
 
-function storePair(pair: TokenPair): void {
+async function storePair(pair: TokenPair, message: TabMessage): Promise<void> {
   const lifetimeMs = pair.expiresIn * 1000;
   const stored: StoredPair = {
     accessToken: pair.accessToken,
@@ -65,18 +52,19 @@ function storePair(pair: TokenPair): void {
     expiresAt: Date.now() + lifetimeMs,
     lifetimeMs,
   };
-  localStorage.setItem(STORAGE_KEY, JSON.stringify(stored));
+  await sessionStore.write(stored);
   schedule(stored);
+  tabs.postMessage(message);
 }
 
-function forget(notice: string | null): void {
+async function forget(notice: string | null): Promise<void> {
   clearTimeout(refreshTimer);
-  localStorage.removeItem(STORAGE_KEY);
+  await sessionStore.clear();
   setState({ status: 'signed-out', user: null, notice });
 }
 
 async function exchange(seen: StoredPair | undefined): Promise<boolean> {
-  const current = readPair();
+  const current = await sessionStore.read();
   if (!current) return false;
   // Another tab refreshed while this one waited for the lock: its pair is the live one.
   if (seen && current.refreshToken !== seen.refreshToken) {
@@ -85,17 +73,18 @@ async function exchange(seen: StoredPair | undefined): Promise<boolean> {
   }
   const response = await send('POST', '/auth/refresh', { body: { refreshToken: current.refreshToken } });
   if (response.status === 401) {
-    forget('Your session has ended. Sign in again.');
+    await forget(ENDED);
+    tabs.postMessage('signed-out' satisfies TabMessage);
     return false;
   }
-  storePair(await readJson<TokenPair>(response));
+  await storePair(await readJson<TokenPair>(response), 'refreshed');
   return true;
 }
 
 /** Swaps the refresh token for a new pair; false when the session is over. */
 export function refresh(): Promise<boolean> {
   inflight ??= (async () => {
-    const seen = readPair();
+    const seen = await sessionStore.read();
     try {
       // Web Locks exist only in secure contexts (https, localhost); elsewhere one tab is assumed.
       return navigator.locks ? await navigator.locks.request(LOCK_NAME, () => exchange(seen)) : await exchange(seen);
@@ -108,19 +97,19 @@ export function refresh(): Promise<boolean> {
 
 /** An access token good for the next request, refreshed first when it is about to expire. */
 export async function accessToken(): Promise<string | undefined> {
-  const pair = readPair();
+  const pair = await sessionStore.read();
   if (!pair) return undefined;
   if (refreshDelay(pair) > 0) return pair.accessToken;
-  return (await refresh()) ? readPair()?.accessToken : undefined;
+  return (await refresh()) ? (await sessionStore.read())?.accessToken : undefined;
 }
 
 async function loadUser(): Promise<void> {
   const token = await accessToken();
-  if (!token) return;
+  if (!token) return forget(state.status === 'starting' ? null : ENDED);
   let response = await send('GET', '/users/me', { token });
   if (response.status === 401 && (await refresh()))
     response = await send('GET', '/users/me', { token: await accessToken() });
-  if (response.status === 401) return forget('Your session has ended. Sign in again.');
+  if (response.status === 401) return forget(ENDED);
   setState({ status: 'signed-in', user: await readJson<User>(response), notice: null });
 }
 
@@ -135,6 +124,15 @@ async function resume(): Promise<void> {
   }
 }
 
+/** What the other tabs did to the shared session. */
+tabs.onmessage = (event: MessageEvent<TabMessage>) => {
+  if (event.data === 'signed-out' && state.status === 'signed-in') {
+    clearTimeout(refreshTimer);
+    setState({ status: 'signed-out', user: null, notice: 'You were signed out in another tab.' });
+  } else if (event.data === 'signed-in' && state.status !== 'signed-in') void resume();
+  else if (event.data === 'refreshed') void sessionStore.read().then(schedule);
+};
+
 export const session = {
   get state(): SessionState {
     return state;
@@ -147,33 +145,26 @@ export const session = {
 
   /** Picks up a session stored by an earlier visit or another tab. */
   async start(): Promise<void> {
-    window.addEventListener('storage', (event) => {
-      if (event.key !== STORAGE_KEY) return;
-      if (event.newValue === null && state.status === 'signed-in') forget('You signed out in another tab.');
-      else if (event.newValue !== null && state.status !== 'signed-in') void loadUser().catch(() => {});
-      else schedule(readPair());
-    });
-    const pair = readPair();
-    if (!pair) return setState({ status: 'signed-out' });
-    schedule(pair);
+    schedule(await sessionStore.read());
     await resume();
   },
 
   async signIn(email: string, password: string): Promise<void> {
     const response = await send('POST', '/auth/login', { body: { email, password } });
-    storePair(await readJson<TokenPair>(response));
+    await storePair(await readJson<TokenPair>(response), 'signed-in');
     await loadUser();
   },
 
-  /** Ends the session on the service, then here, whatever the service said. */
+  /** Ends the session on the service, then in every tab, whatever the service said. */
   async signOut(): Promise<void> {
-    const token = readPair()?.accessToken;
+    const token = (await sessionStore.read())?.accessToken;
     if (token) await send('POST', '/auth/logout', { token }).catch(() => undefined);
-    forget(null);
+    await forget(null);
+    tabs.postMessage('signed-out' satisfies TabMessage);
   },
 
   /** The service refused the session: back to the sign-in page with a word on why. */
   expire(): void {
-    forget('Your session has ended. Sign in again.');
+    void forget(ENDED);
   },
 };

@@ -9,6 +9,7 @@ interface PagerProps {
 export function Pager({ meta, onPage, label }: PagerProps) {
   if (meta.total === 0) return null;
   const last = Math.max(1, meta.totalPages);
+  if (last === 1) return <p class="muted">{meta.total.toLocaleString()} in all</p>;
   return (
     <nav class="pager" aria-label={`${label} pages`}>
       <button type="button" class="secondary" disabled={meta.page <= 1} onClick={() => onPage(meta.page - 1)}>
