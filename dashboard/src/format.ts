@@ -4,10 +4,16 @@ export function shortId(id: string): string {
 }
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+const shortDateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium' });
 const time = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
 
 export function formatDateTime(iso: string | null | undefined): string {
   return iso ? dateTime.format(new Date(iso)) : '—';
+}
+
+/** For table cells, where a narrow screen has little room. */
+export function formatShortDateTime(iso: string): string {
+  return shortDateTime.format(new Date(iso));
 }
 
 export function formatTime(iso: string): string {

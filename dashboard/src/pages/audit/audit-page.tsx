@@ -5,7 +5,7 @@ import type { Page as ApiPage, AuditSummary, User } from '../../api/types.js';
 import { Empty, ErrorMessage, Loading } from '../../components/feedback.js';
 import { Page } from '../../components/page.js';
 import { Pager } from '../../components/pager.js';
-import { formatDateTime, shortId } from '../../format.js';
+import { formatShortDateTime, shortId } from '../../format.js';
 import { useResource } from '../../hooks.js';
 import { Link, navigate } from '../../router.js';
 
@@ -109,15 +109,17 @@ export function AuditPage({ filters, me }: { filters: AuditFilters; me: User }) 
                 <th scope="col">When</th>
                 <th scope="col">Action</th>
                 <th scope="col">User</th>
-                <th scope="col">
-                  <span class="visually-hidden">Details</span>
-                </th>
               </tr>
             </thead>
             <tbody>
               {list.data.data.map((entry) => (
                 <tr key={entry.id}>
-                  <td>{formatDateTime(entry.createdAt)}</td>
+                  <td>
+                    <Link href={`/audit/${entry.id}`}>
+                      {formatShortDateTime(entry.createdAt)}
+                      <span class="visually-hidden"> — details of {entry.action}</span>
+                    </Link>
+                  </td>
                   <td class="mono">{entry.action}</td>
                   <td>
                     {entry.userId ? (
@@ -130,14 +132,6 @@ export function AuditPage({ filters, me }: { filters: AuditFilters; me: User }) 
                     ) : (
                       <span class="muted">system</span>
                     )}
-                  </td>
-                  <td>
-                    <Link
-                      href={`/audit/${entry.id}`}
-                      aria-label={`Details of ${entry.action} at ${formatDateTime(entry.createdAt)}`}
-                    >
-                      Details
-                    </Link>
                   </td>
                 </tr>
               ))}
