@@ -45,3 +45,8 @@ export function Field({ name, label, value, onValue, error, hint, type = 'text',
     </div>
   );
 }
+
+/** The account's e-mail, as the sign-in and forgot-password forms ask for it. */
+export function EmailField(props: Pick<FieldProps, 'value' | 'onValue' | 'error'>) {
+  return <Field name="email" label="E-mail" type="email" autoComplete="username" required {...props} />;
+}

@@ -1,13 +1,21 @@
 import { api, withQuery } from '../api/client.js';
 import type { Page as ApiPage, User } from '../api/types.js';
-import { Empty, ErrorMessage, Loading } from '../components/feedback.js';
 import { Page } from '../components/page.js';
-import { Pager } from '../components/pager.js';
+import { type Column, PagedTable } from '../components/paged-table.js';
 import { formatDateTime } from '../format.js';
 import { useResource } from '../hooks.js';
 import { navigate } from '../router.js';
 
 const PAGE_SIZE = 10;
+
+const COLUMNS: Column<User>[] = [
+  { header: 'Name', cell: (user) => user.name },
+  { header: 'E-mail', cell: (user) => user.email },
+  { header: 'Role', cell: (user) => user.role },
+  { header: 'Birth date', cell: (user) => user.birthDate ?? '—' },
+  { header: 'E-mail confirmed', cell: (user) => (user.emailVerifiedAt ? formatDateTime(user.emailVerifiedAt) : 'no') },
+  { header: 'Joined', cell: (user) => formatDateTime(user.createdAt) },
+];
 
 export function UsersPage({ page }: { page: number }) {
   const list = useResource(
@@ -16,41 +24,15 @@ export function UsersPage({ page }: { page: number }) {
   );
   return (
     <Page title="Users">
-      <ErrorMessage error={list.error} />
-      {!list.data && !list.error ? <Loading label="Loading users…" /> : null}
-      {list.data && list.data.data.length === 0 ? <Empty>No users on this page.</Empty> : null}
-      {list.data && list.data.data.length > 0 ? (
-        <div class="table-wrap" aria-busy={list.loading}>
-          <table>
-            <caption class="visually-hidden">Users, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">E-mail</th>
-                <th scope="col">Role</th>
-                <th scope="col">Birth date</th>
-                <th scope="col">E-mail confirmed</th>
-                <th scope="col">Joined</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.data.map((user) => (
-                <tr key={user.id}>
-                  <td>{user.name}</td>
-                  <td>{user.email}</td>
-                  <td>{user.role}</td>
-                  <td>{user.birthDate ?? '—'}</td>
-                  <td>{user.emailVerifiedAt ? formatDateTime(user.emailVerifiedAt) : 'no'}</td>
-                  <td>{formatDateTime(user.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
-      {list.data ? (
-        <Pager meta={list.data.meta} label="Users" onPage={(next) => navigate(`/users?page=${next}`)} />
-      ) : null}
+      <PagedTable
+        label="Users"
+        caption="Users, newest first"
+        resource={list}
+        columns={COLUMNS}
+        rowKey={(user) => user.id}
+        empty="No users on this page."
+        onPage={(next) => navigate(`/users?page=${next}`)}
+      />
     </Page>
   );
 }

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { readJson, send } from '../../api/http.js';
 import { ErrorMessage, Notice } from '../../components/feedback.js';
-import { Field } from '../../components/field.js';
+import { EmailField } from '../../components/field.js';
 import { Link } from '../../router.js';
 import { AuthCard } from './auth-card.js';
 import { useSubmit } from './use-form.js';
@@ -22,16 +22,7 @@ export function ForgotPassword() {
       ) : (
         <form onSubmit={submit}>
           <p>Enter the e-mail address of your account and we will send you a link to choose a new password.</p>
-          <Field
-            name="email"
-            label="E-mail"
-            type="email"
-            autoComplete="username"
-            required
-            value={email}
-            onValue={setEmail}
-            error={fieldError('email')}
-          />
+          <EmailField value={email} onValue={setEmail} error={fieldError('email')} />
           <ErrorMessage error={error} />
           <button type="submit" disabled={busy}>
             {busy ? 'Sending…' : 'Send the link'}

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { session } from '../../api/session.js';
 import { ErrorMessage, Notice } from '../../components/feedback.js';
-import { Field } from '../../components/field.js';
+import { EmailField, Field } from '../../components/field.js';
 import { Link } from '../../router.js';
 import { AuthCard } from './auth-card.js';
 import { useSubmit } from './use-form.js';
@@ -14,16 +14,7 @@ export function SignIn({ notice }: { notice: string | null }) {
     <AuthCard title="Sign in">
       {notice && !error ? <Notice>{notice}</Notice> : null}
       <form onSubmit={submit} noValidate={false}>
-        <Field
-          name="email"
-          label="E-mail"
-          type="email"
-          autoComplete="username"
-          required
-          value={email}
-          onValue={setEmail}
-          error={fieldError('email')}
-        />
+        <EmailField value={email} onValue={setEmail} error={fieldError('email')} />
         <Field
           name="password"
           label="Password"

@@ -2,9 +2,8 @@ import { useState } from 'preact/hooks';
 import { AUDIT_ACTIONS } from '../../../../src/modules/audit/audit.actions.js';
 import { api, withQuery } from '../../api/client.js';
 import type { Page as ApiPage, AuditSummary, User } from '../../api/types.js';
-import { Empty, ErrorMessage, Loading } from '../../components/feedback.js';
 import { Page } from '../../components/page.js';
-import { Pager } from '../../components/pager.js';
+import { type Column, PagedTable } from '../../components/paged-table.js';
 import { formatShortDateTime, shortId } from '../../format.js';
 import { useResource } from '../../hooks.js';
 import { Link, navigate } from '../../router.js';
@@ -37,6 +36,33 @@ export function AuditPage({ filters, me }: { filters: AuditFilters; me: User }) 
       ),
     auditUrl(filters),
   );
+
+  const columns: Column<AuditSummary>[] = [
+    {
+      header: 'When',
+      cell: (entry) => (
+        <Link href={`/audit/${entry.id}`}>
+          {formatShortDateTime(entry.createdAt)}
+          <span class="visually-hidden"> — details of {entry.action}</span>
+        </Link>
+      ),
+    },
+    { header: 'Action', code: true, cell: (entry) => entry.action },
+    {
+      header: 'User',
+      cell: (entry) =>
+        entry.userId ? (
+          <Link
+            href={auditUrl({ page: 1, action: filters.action, userId: entry.userId })}
+            title={`Only entries of user ${entry.userId}`}
+          >
+            {entry.userId === me.id ? 'you' : shortId(entry.userId)}
+          </Link>
+        ) : (
+          <span class="muted">system</span>
+        ),
+    },
+  ];
 
   const apply = (event: Event) => {
     event.preventDefault();
@@ -97,51 +123,15 @@ export function AuditPage({ filters, me }: { filters: AuditFilters; me: User }) 
       </form>
       {me.role !== 'admin' ? <p class="muted">You see your own entries; admins see everyone's.</p> : null}
 
-      <ErrorMessage error={list.error} />
-      {!list.data && !list.error ? <Loading label="Loading the audit log…" /> : null}
-      {list.data && list.data.data.length === 0 ? <Empty>No entries match.</Empty> : null}
-      {list.data && list.data.data.length > 0 ? (
-        <div class="table-wrap" aria-busy={list.loading}>
-          <table>
-            <caption class="visually-hidden">Audit entries, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Action</th>
-                <th scope="col">User</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.data.map((entry) => (
-                <tr key={entry.id}>
-                  <td>
-                    <Link href={`/audit/${entry.id}`}>
-                      {formatShortDateTime(entry.createdAt)}
-                      <span class="visually-hidden"> — details of {entry.action}</span>
-                    </Link>
-                  </td>
-                  <td class="mono">{entry.action}</td>
-                  <td>
-                    {entry.userId ? (
-                      <Link
-                        href={auditUrl({ page: 1, action: filters.action, userId: entry.userId })}
-                        title={`Only entries of user ${entry.userId}`}
-                      >
-                        {entry.userId === me.id ? 'you' : shortId(entry.userId)}
-                      </Link>
-                    ) : (
-                      <span class="muted">system</span>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
-      {list.data ? (
-        <Pager meta={list.data.meta} label="Audit log" onPage={(page) => navigate(auditUrl({ ...filters, page }))} />
-      ) : null}
+      <PagedTable
+        label="Audit log"
+        caption="Audit entries, newest first"
+        resource={list}
+        columns={columns}
+        rowKey={(entry) => entry.id}
+        empty="No entries match."
+        onPage={(page) => navigate(auditUrl({ ...filters, page }))}
+      />
     </Page>
   );
 }

@@ -3,6 +3,7 @@ import { api, authorizedResponse } from '../../api/client.js';
 import { problemOf } from '../../api/errors.js';
 import { openStream } from '../../api/streams.js';
 import type { ImportStatus } from '../../api/types.js';
+import { Counts } from '../../components/counts.js';
 import { Empty, ErrorMessage, Loading } from '../../components/feedback.js';
 import { Page } from '../../components/page.js';
 import { formatDateTime } from '../../format.js';
@@ -91,20 +92,13 @@ export function ImportPage({ id }: { id: string }) {
               <div class={`progress-fill ${status.status}`} style={{ width: `${status.percent}%` }} />
               <span class="progress-text">{status.percent} %</span>
             </div>
-            <dl class="counts">
-              <div>
-                <dt>Created</dt>
-                <dd data-count="created">{status.createdRows.toLocaleString()}</dd>
-              </div>
-              <div>
-                <dt>Duplicates</dt>
-                <dd data-count="duplicate">{status.duplicateRows.toLocaleString()}</dd>
-              </div>
-              <div>
-                <dt>Invalid</dt>
-                <dd data-count="invalid">{status.invalidRows.toLocaleString()}</dd>
-              </div>
-            </dl>
+            <Counts
+              items={[
+                { name: 'created', label: 'Created', value: status.createdRows },
+                { name: 'duplicate', label: 'Duplicates', value: status.duplicateRows },
+                { name: 'invalid', label: 'Invalid', value: status.invalidRows },
+              ]}
+            />
             <p class="muted">
               Uploaded {formatDateTime(status.createdAt)}
               {status.finishedAt ? ` · finished ${formatDateTime(status.finishedAt)}` : ''}

@@ -1,13 +1,21 @@
 import { api, withQuery } from '../../api/client.js';
 import type { Page as ApiPage, ImportStatus } from '../../api/types.js';
-import { Empty, ErrorMessage, Loading } from '../../components/feedback.js';
 import { Page } from '../../components/page.js';
-import { Pager } from '../../components/pager.js';
+import { type Column, PagedTable } from '../../components/paged-table.js';
 import { formatDateTime } from '../../format.js';
 import { useResource } from '../../hooks.js';
 import { Link, navigate } from '../../router.js';
 import { StatusBadge } from './status-badge.js';
 import { UploadForm } from './upload-form.js';
+
+const COLUMNS: Column<ImportStatus>[] = [
+  { header: 'File', cell: (item) => <Link href={`/imports/${item.id}`}>{item.fileName}</Link> },
+  { header: 'Status', cell: (item) => <StatusBadge status={item.status} percent={item.percent} /> },
+  { header: 'Created', numeric: true, cell: (item) => item.createdRows.toLocaleString() },
+  { header: 'Duplicates', numeric: true, cell: (item) => item.duplicateRows.toLocaleString() },
+  { header: 'Invalid', numeric: true, cell: (item) => item.invalidRows.toLocaleString() },
+  { header: 'Uploaded', cell: (item) => formatDateTime(item.createdAt) },
+];
 
 export function ImportsPage({ page }: { page: number }) {
   const list = useResource(
@@ -18,51 +26,15 @@ export function ImportsPage({ page }: { page: number }) {
     <Page title="Imports">
       <UploadForm />
       <h2>Past imports</h2>
-      <ErrorMessage error={list.error} />
-      {!list.data && !list.error ? <Loading label="Loading imports…" /> : null}
-      {list.data && list.data.data.length === 0 ? <Empty>No imports yet. Upload a CSV above.</Empty> : null}
-      {list.data && list.data.data.length > 0 ? (
-        <div class="table-wrap">
-          <table>
-            <caption class="visually-hidden">Imports, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">File</th>
-                <th scope="col">Status</th>
-                <th scope="col" class="number">
-                  Created
-                </th>
-                <th scope="col" class="number">
-                  Duplicates
-                </th>
-                <th scope="col" class="number">
-                  Invalid
-                </th>
-                <th scope="col">Uploaded</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.data.map((item) => (
-                <tr key={item.id}>
-                  <td>
-                    <Link href={`/imports/${item.id}`}>{item.fileName}</Link>
-                  </td>
-                  <td>
-                    <StatusBadge status={item.status} percent={item.percent} />
-                  </td>
-                  <td class="number">{item.createdRows.toLocaleString()}</td>
-                  <td class="number">{item.duplicateRows.toLocaleString()}</td>
-                  <td class="number">{item.invalidRows.toLocaleString()}</td>
-                  <td>{formatDateTime(item.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
-      {list.data ? (
-        <Pager meta={list.data.meta} label="Imports" onPage={(next) => navigate(`/imports?page=${next}`)} />
-      ) : null}
+      <PagedTable
+        label="Imports"
+        caption="Imports, newest first"
+        resource={list}
+        columns={COLUMNS}
+        rowKey={(item) => item.id}
+        empty="No imports yet. Upload a CSV above."
+        onPage={(next) => navigate(`/imports?page=${next}`)}
+      />
     </Page>
   );
 }

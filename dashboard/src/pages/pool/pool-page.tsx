@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../../api/client.js';
 import type { Lease, Token, User } from '../../api/types.js';
 import { Confirm } from '../../components/confirm.js';
+import { Counts } from '../../components/counts.js';
 import { Empty, ErrorMessage, Loading, Notice } from '../../components/feedback.js';
 import { Page } from '../../components/page.js';
 import { countdown, formatTime, plural, shortId } from '../../format.js';
@@ -145,20 +146,13 @@ export function PoolPage({ me }: { me: User }) {
       {!pool && !error ? <Loading label="Loading the pool…" /> : null}
       {pool && counts ? (
         <>
-          <dl class="counts">
-            <div>
-              <dt>Held</dt>
-              <dd data-count="active">{counts.active.toLocaleString()}</dd>
-            </div>
-            <div>
-              <dt>Free</dt>
-              <dd data-count="available">{counts.available.toLocaleString()}</dd>
-            </div>
-            <div>
-              <dt>Tokens</dt>
-              <dd>{pool.tokens.length.toLocaleString()}</dd>
-            </div>
-          </dl>
+          <Counts
+            items={[
+              { name: 'active', label: 'Held', value: counts.active },
+              { name: 'available', label: 'Free', value: counts.available },
+              { name: 'total', label: 'Tokens', value: pool.tokens.length },
+            ]}
+          />
           <p class="legend" aria-hidden="true">
             <span class="swatch free" /> free <span class="swatch held" /> held <span class="swatch mine" /> yours
           </p>

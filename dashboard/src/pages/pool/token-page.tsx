@@ -2,9 +2,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, withQuery } from '../../api/client.js';
 import { openStream } from '../../api/streams.js';
 import type { Page as ApiPage, HistoryEntry, TokenDetail, TokenEvent, User } from '../../api/types.js';
-import { Empty, ErrorMessage, Loading } from '../../components/feedback.js';
+import { ErrorMessage, Loading } from '../../components/feedback.js';
 import { Page } from '../../components/page.js';
-import { Pager } from '../../components/pager.js';
+import { type Column, PagedTable } from '../../components/paged-table.js';
 import { countdown, formatDateTime, shortId } from '../../format.js';
 import { useNow, useResource } from '../../hooks.js';
 import { Link } from '../../router.js';
@@ -48,6 +48,13 @@ export function TokenPage({ id, me }: { id: string; me: User }) {
     [id],
   );
 
+  const columns: Column<HistoryEntry>[] = [
+    { header: 'Holder', cell: (entry) => who(entry.userId, me) },
+    { header: 'Leased at', cell: (entry) => formatDateTime(entry.leasedAt) },
+    { header: 'Ended at', cell: (entry) => formatDateTime(entry.endedAt) },
+    { header: 'How it ended', cell: (entry) => (entry.endReason ? REASONS[entry.endReason] : 'still held') },
+  ];
+
   const detail = token.data;
   return (
     <Page title={`Token ${shortId(id)}`} actions={<Link href="/">Back to the pool</Link>}>
@@ -72,35 +79,15 @@ export function TokenPage({ id, me }: { id: string; me: User }) {
       ) : null}
 
       <h2>History</h2>
-      <ErrorMessage error={history.error} />
-      {!history.data && !history.error ? <Loading label="Loading the history…" /> : null}
-      {history.data && history.data.data.length === 0 ? <Empty>Nobody has leased this token yet.</Empty> : null}
-      {history.data && history.data.data.length > 0 ? (
-        <div class="table-wrap">
-          <table>
-            <caption class="visually-hidden">Leases of this token, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Holder</th>
-                <th scope="col">Leased at</th>
-                <th scope="col">Ended at</th>
-                <th scope="col">How it ended</th>
-              </tr>
-            </thead>
-            <tbody>
-              {history.data.data.map((entry) => (
-                <tr key={`${entry.userId}:${entry.leasedAt}`}>
-                  <td>{who(entry.userId, me)}</td>
-                  <td>{formatDateTime(entry.leasedAt)}</td>
-                  <td>{formatDateTime(entry.endedAt)}</td>
-                  <td>{entry.endReason ? REASONS[entry.endReason] : 'still held'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
-      {history.data ? <Pager meta={history.data.meta} onPage={setPage} label="History" /> : null}
+      <PagedTable
+        label="History"
+        caption="Leases of this token, newest first"
+        resource={history}
+        columns={columns}
+        rowKey={(entry) => `${entry.userId}:${entry.leasedAt}`}
+        empty="Nobody has leased this token yet."
+        onPage={setPage}
+      />
     </Page>
   );
 }
