@@ -338,11 +338,18 @@ describe.skipIf(!browserAvailable)('the dashboard in a real browser', () => {
     expect(await count('auth.logout')).toBe(1);
   }, 60_000);
 
-  it('resets a forgotten password from the e-mailed link, then signs in with it', async () => {
+  it('confirms the e-mail and resets a forgotten password from the e-mailed links, then signs in', async () => {
     const email = uniqueEmail('forgetful');
     await api.register(email);
     const visitor = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const tab = await visitor.newPage();
+
+    // The welcome e-mail's link confirms the address, signed in or not.
+    const welcome = await harness.mailbox.waitFor(email, 'Welcome');
+    const verify = welcome.links.find((url) => url.startsWith(`${base}/verify-email?token=`));
+    await tab.goto(verify as string);
+    await eventually(async () => expect(await tab.getByRole('status').first().innerText()).toContain('is confirmed'));
+
     await tab.goto(base);
     await tab.getByRole('link', { name: 'Forgot your password?' }).click();
     await tab.getByLabel('E-mail').fill(email);

@@ -8,7 +8,6 @@ export interface SendOptions {
   body?: unknown;
   form?: FormData;
   token?: string | undefined;
-  signal?: AbortSignal;
 }
 
 /** One call to the API; a network failure becomes an ApiError like any other. */
@@ -22,14 +21,8 @@ export async function send(method: Method, path: string, options: SendOptions = 
     body = JSON.stringify(options.body);
   }
   try {
-    return await fetch(`${API_BASE}${path}`, {
-      method,
-      headers,
-      ...(body === undefined ? {} : { body }),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-  } catch (error) {
-    if (options.signal?.aborted) throw error;
+    return await fetch(`${API_BASE}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+  } catch {
     throw unreachable();
   }
 }

@@ -145,7 +145,15 @@ export const session = {
 
   /** Picks up a session stored by an earlier visit or another tab. */
   async start(): Promise<void> {
-    schedule(await sessionStore.read());
+    try {
+      schedule(await sessionStore.read());
+    } catch {
+      // Some private modes refuse IndexedDB; without it no session can be kept.
+      return setState({
+        status: 'signed-out',
+        notice: 'This browser does not let the dashboard keep data, so signing in cannot work here.',
+      });
+    }
     await resume();
   },
 

@@ -36,7 +36,7 @@ export interface TokenPairResult {
 
 const RATE_WINDOW_MS = 60_000;
 /** Long enough to open a stream right after asking; a reconnect asks again. */
-export const STREAM_TICKET_TTL_SECONDS = 30;
+const STREAM_TICKET_TTL_SECONDS = 30;
 
 export function createAuthService(
   deps: Pick<Deps, 'db' | 'database' | 'queue' | 'accessTokens' | 'rateLimiter' | 'config'>,
