@@ -41,13 +41,14 @@ describe.skipIf(!browserAvailable)('the dashboard in a real browser', () => {
   let api: ReturnType<typeof client>;
   let browser: Browser;
   let base: string;
+  let port: number;
   let admin: { email: string; accessToken: string };
   let context: BrowserContext;
   let page: Page;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    const port = await freePort();
+    port = await freePort();
     base = `http://127.0.0.1:${port}`;
     harness = await startHarness({
       PUBLIC_URL: base,
@@ -122,6 +123,21 @@ describe.skipIf(!browserAvailable)('the dashboard in a real browser', () => {
     await api.post(`/tokens/${lease.tokenId}/release`, undefined, other.accessToken);
     await eventually(async () => expect(await cell.getAttribute('data-state')).toBe('free'));
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+  });
+
+  it('reconnects after the service restarts and catches up on what it missed', async () => {
+    await harness.restart();
+    api = client(harness.app);
+    await eventually(async () => expect(await page.locator('.live').innerText()).toBe('Connecting…'));
+    // Leased while the page had no stream: no event reaches it, the list it reloads does.
+    const other = await api.signUp();
+    const lease = (await api.post('/tokens/lease', {}, other.accessToken)).json();
+    await harness.app.listen({ port, host: '127.0.0.1' });
+    await eventually(async () => expect(await page.locator('.live').innerText()).toBe('Live'), 20_000);
+    const cell = page.locator(`.grid a[data-token="${lease.tokenId}"]`);
+    await eventually(async () => expect(await cell.getAttribute('data-state')).toBe('held'));
+    await api.post(`/tokens/${lease.tokenId}/release`, undefined, other.accessToken);
+    await eventually(async () => expect(await cell.getAttribute('data-state')).toBe('free'));
   });
 
   it.skipIf(!process.env.REDIS_URL)('shows a lease made through another api process, through Redis', async () => {

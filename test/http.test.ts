@@ -90,6 +90,7 @@ describe('HTTP edge', () => {
         'POST /api/v1/tokens/{id}/release',
         'DELETE /api/v1/tokens/active',
         'GET /api/v1/tokens/events',
+        'POST /api/v1/auth/stream-ticket',
         'POST /api/v1/users/imports',
         'GET /api/v1/users/imports',
         'GET /api/v1/users/imports/{id}',
