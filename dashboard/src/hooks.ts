@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { type SessionState, session } from './api/session.js';
 
 export function useSession(): SessionState {
@@ -24,12 +24,10 @@ export interface Resource<T> {
   data: T | undefined;
   error: unknown;
   loading: boolean;
-  reload(): void;
 }
 
 /** Loads something whenever `key` changes; a late answer for an older key is dropped. */
 export function useResource<T>(load: () => Promise<T>, key: string): Resource<T> {
-  const [version, setVersion] = useState(0);
   const [result, setResult] = useState<{ key: string; data?: T; error?: unknown } | undefined>();
   // `key` names everything `load` reads, so the effect runs again exactly when the answer would differ.
   useEffect(() => {
@@ -41,8 +39,8 @@ export function useResource<T>(load: () => Promise<T>, key: string): Resource<T>
     return () => {
       current = false;
     };
-  }, [key, version]);
-  const reload = useCallback(() => setVersion((value) => value + 1), []);
+  }, [key]);
   const fresh = result?.key === key ? result : undefined;
-  return { data: fresh?.data ?? (result?.data as T | undefined), error: fresh?.error, loading: !fresh, reload };
+  // While the next key loads, the last data stays on screen (marked busy) rather than a blank.
+  return { data: fresh?.data ?? (result?.data as T | undefined), error: fresh?.error, loading: !fresh };
 }
