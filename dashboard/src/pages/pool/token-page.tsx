@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { TOKEN_EVENT_TYPES } from '../../../../src/modules/tokens/token-events.js';
 import { api, withQuery } from '../../api/client.js';
 import { openStream } from '../../api/streams.js';
 import type { Page as ApiPage, HistoryEntry, TokenDetail, TokenEvent, User } from '../../api/types.js';
@@ -8,7 +9,6 @@ import { type Column, PagedTable } from '../../components/paged-table.js';
 import { countdown, formatDateTime, shortId } from '../../format.js';
 import { useNow, useResource } from '../../hooks.js';
 import { Link } from '../../router.js';
-import { TOKEN_EVENT_TYPES } from './use-pool.js';
 
 const REASONS: Record<string, string> = {
   expired: 'expired',

@@ -1,10 +1,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { TOKEN_EVENT_TYPES } from '../../../../src/modules/tokens/token-events.js';
 import { api } from '../../api/client.js';
 import { openStream } from '../../api/streams.js';
 import type { TokenEvent, TokenList } from '../../api/types.js';
 import { applyTokenEvent, type PoolState, poolFromList } from './pool-state.js';
-
-export const TOKEN_EVENT_TYPES: TokenEvent['type'][] = ['leased', 'released', 'expired', 'evicted', 'cleared'];
 
 export interface LivePool {
   pool: PoolState | undefined;
