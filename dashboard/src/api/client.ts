@@ -1,25 +1,8 @@
-import { type Method, readJson, type SendOptions, send } from './http.js';
-import { accessToken, refresh, session } from './session.js';
-
-/**
- * An authenticated call: the access token is refreshed before it expires, and once more if the
- * service still answers 401; after that the session is over and the sign-in page shows.
- */
-export async function authorizedResponse(
-  method: Method,
-  path: string,
-  options: Omit<SendOptions, 'token'> = {},
-): Promise<Response> {
-  let response = await send(method, path, { ...options, token: await accessToken() });
-  if (response.status === 401 && (await refresh())) {
-    response = await send(method, path, { ...options, token: await accessToken() });
-  }
-  if (response.status === 401) session.expire();
-  return response;
-}
+import { type Method, readJson, type SendOptions } from './http.js';
+import { sendAuthorized } from './session.js';
 
 export async function api<T>(method: Method, path: string, options: Omit<SendOptions, 'token'> = {}): Promise<T> {
-  return readJson<T>(await authorizedResponse(method, path, options));
+  return readJson<T>(await sendAuthorized(method, path, options));
 }
 
 /** A path with its query string; empty and undefined values are left out. */

@@ -1,5 +1,5 @@
 import { ApiError } from './errors.js';
-import { readJson, send } from './http.js';
+import { type Method, readJson, type SendOptions, send } from './http.js';
 import { type StoredPair, sessionStore } from './session-store.js';
 import type { TokenPair, User } from './types.js';
 
@@ -82,7 +82,7 @@ async function exchange(seen: StoredPair | undefined): Promise<boolean> {
 }
 
 /** Swaps the refresh token for a new pair; false when the session is over. */
-export function refresh(): Promise<boolean> {
+function refresh(): Promise<boolean> {
   inflight ??= (async () => {
     const seen = await sessionStore.read();
     try {
@@ -96,21 +96,35 @@ export function refresh(): Promise<boolean> {
 }
 
 /** An access token good for the next request, refreshed first when it is about to expire. */
-export async function accessToken(): Promise<string | undefined> {
+async function accessToken(): Promise<string | undefined> {
   const pair = await sessionStore.read();
   if (!pair) return undefined;
   if (refreshDelay(pair) > 0) return pair.accessToken;
   return (await refresh()) ? (await sessionStore.read())?.accessToken : undefined;
 }
 
+/**
+ * A call with the session's access token: refreshed before it expires, and once more if the
+ * service still answers 401; after that the session is over and the sign-in page shows.
+ */
+export async function sendAuthorized(
+  method: Method,
+  path: string,
+  options: Omit<SendOptions, 'token'> = {},
+): Promise<Response> {
+  let response = await send(method, path, { ...options, token: await accessToken() });
+  if (response.status === 401 && (await refresh())) {
+    response = await send(method, path, { ...options, token: await accessToken() });
+  }
+  if (response.status === 401) await forget(ENDED);
+  return response;
+}
+
 async function loadUser(): Promise<void> {
-  const token = await accessToken();
-  if (!token) return forget(state.status === 'starting' ? null : ENDED);
-  let response = await send('GET', '/users/me', { token });
-  if (response.status === 401 && (await refresh()))
-    response = await send('GET', '/users/me', { token: await accessToken() });
-  if (response.status === 401) return forget(ENDED);
-  setState({ status: 'signed-in', user: await readJson<User>(response), notice: null });
+  if (!(await sessionStore.read())) return forget(state.status === 'starting' ? null : ENDED);
+  const response = await sendAuthorized('GET', '/users/me');
+  // A 401 has already signed this tab out.
+  if (response.status !== 401) setState({ status: 'signed-in', user: await readJson<User>(response), notice: null });
 }
 
 /** Loads the signed-in user, trying again every few seconds while the service cannot be reached. */
@@ -169,10 +183,5 @@ export const session = {
     if (token) await send('POST', '/auth/logout', { token }).catch(() => undefined);
     await forget(null);
     tabs.postMessage('signed-out' satisfies TabMessage);
-  },
-
-  /** The service refused the session: back to the sign-in page with a word on why. */
-  expire(): void {
-    void forget(ENDED);
   },
 };

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, authorizedResponse } from '../../api/client.js';
+import { api } from '../../api/client.js';
 import { problemOf } from '../../api/errors.js';
+import { sendAuthorized } from '../../api/session.js';
 import { openStream } from '../../api/streams.js';
 import type { ImportStatus } from '../../api/types.js';
 import { Counts } from '../../components/counts.js';
@@ -50,7 +51,7 @@ function useImport(id: string): { status: ImportStatus | undefined; error: unkno
 
 /** errors.csv needs the Authorization header, so it is fetched and handed to the browser as a file. */
 async function downloadErrors(id: string): Promise<void> {
-  const response = await authorizedResponse('GET', `/users/imports/${id}/errors.csv`);
+  const response = await sendAuthorized('GET', `/users/imports/${id}/errors.csv`);
   if (!response.ok) throw await problemOf(response);
   const url = URL.createObjectURL(await response.blob());
   const link = document.createElement('a');
