@@ -44,3 +44,23 @@ export function useResource<T>(load: () => Promise<T>, key: string): Resource<T>
   // While the next key loads, the last data stays on screen (marked busy) rather than a blank.
   return { data: fresh?.data ?? (result?.data as T | undefined), error: fresh?.error, loading: !fresh };
 }
+
+/** One user action at a time: busy while it runs, its failure kept to be shown until `dismiss`. */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const run = async (action: () => Promise<void>) => {
+    if (busy) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      await action();
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const dismiss = () => setError(undefined);
+  return { busy, error, run, dismiss };
+}

@@ -2,6 +2,7 @@ import { useRef, useState } from 'preact/hooks';
 import { api } from '../../api/client.js';
 import type { ImportStatus } from '../../api/types.js';
 import { ErrorMessage } from '../../components/feedback.js';
+import { useAction } from '../../hooks.js';
 import { navigate } from '../../router.js';
 
 function sizeOf(bytes: number): string {
@@ -15,28 +16,22 @@ export function UploadForm() {
   const input = useRef<HTMLInputElement>(null);
   const [file, setFile] = useState<File>();
   const [dragging, setDragging] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const { busy, error, run, dismiss } = useAction();
 
   const choose = (files: FileList | null | undefined) => {
-    setError(undefined);
+    dismiss();
     setFile(files?.[0]);
   };
 
-  const upload = async (event: Event) => {
+  const upload = (event: Event) => {
     event.preventDefault();
-    if (!file || busy) return;
-    setBusy(true);
-    setError(undefined);
-    try {
+    if (!file) return;
+    void run(async () => {
       const form = new FormData();
       form.append('file', file, file.name);
       const created = await api<ImportStatus>('POST', '/users/imports', { form });
       navigate(`/imports/${created.id}`);
-    } catch (caught) {
-      setError(caught);
-      setBusy(false);
-    }
+    });
   };
 
   return (

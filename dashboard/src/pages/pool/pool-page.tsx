@@ -6,7 +6,7 @@ import { Counts } from '../../components/counts.js';
 import { Empty, ErrorMessage, Loading, Notice } from '../../components/feedback.js';
 import { Page } from '../../components/page.js';
 import { countdown, formatTime, plural, shortId } from '../../format.js';
-import { useNow } from '../../hooks.js';
+import { useAction, useNow } from '../../hooks.js';
 import { Link } from '../../router.js';
 import { countPool } from './pool-state.js';
 import { usePool } from './use-pool.js';
@@ -48,28 +48,20 @@ function TokenCell({ token, me, now }: { token: Token; me: User; now: number }) 
 export function PoolPage({ me }: { me: User }) {
   const { pool, error, live, apply } = usePool();
   const now = useNow(1000);
-  const [busy, setBusy] = useState(false);
-  const [actionError, setActionError] = useState<unknown>();
+  const { busy, error: actionError, run } = useAction();
   const [notice, setNotice] = useState<string>();
   const [confirming, setConfirming] = useState(false);
   const [slice, setSlice] = useState(0);
 
   /** Runs an action of the panel; what it answers, if anything, is shown under the buttons. */
-  const run = async (action: () => Promise<string | undefined>) => {
-    setBusy(true);
-    setActionError(undefined);
-    setNotice(undefined);
-    try {
+  const act = (action: () => Promise<string | undefined>) =>
+    run(async () => {
+      setNotice(undefined);
       setNotice(await action());
-    } catch (caught) {
-      setActionError(caught);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   const lease = () =>
-    run(async () => {
+    act(async () => {
       const got = await api<Lease>('POST', '/tokens/lease', { body: {} });
       apply({
         type: 'leased',
@@ -84,7 +76,7 @@ export function PoolPage({ me }: { me: User }) {
     });
 
   const release = (token: Token) =>
-    run(async () => {
+    act(async () => {
       await api('POST', `/tokens/${token.id}/release`);
       apply({ type: 'released', tokenId: token.id, userId: me.id, endedAt: new Date().toISOString() });
       return `Token ${shortId(token.id)} is back in the pool.`;
@@ -92,7 +84,7 @@ export function PoolPage({ me }: { me: User }) {
 
   const clear = () => {
     setConfirming(false);
-    return run(async () => {
+    return act(async () => {
       const { released } = await api<{ released: number }>('DELETE', '/tokens/active');
       return `Cleared ${plural(released, 'lease')}.`;
     });
