@@ -140,8 +140,12 @@ export const tokens = pgTable(
     expiresAt: optionalTime('expires_at'),
     leaseId: bigint('lease_id', { mode: 'number' }),
   },
-  // Free tokens (leased_at null) first, then the oldest leases: the order in which a lease takes them.
-  (t) => [index('tokens_lease_order_idx').on(t.leasedAt.asc().nullsFirst(), t.id)],
+  (t) => [
+    // Free tokens (leased_at null) first, then the oldest leases: the order in which a lease takes them.
+    index('tokens_lease_order_idx').on(t.leasedAt.asc().nullsFirst(), t.id),
+    // The token whose lease ended first, when no token is free: found without reading the pool.
+    index('tokens_expires_at_idx').on(t.expiresAt, t.id),
+  ],
 );
 
 /** Every lease ever made, with how it ended; an open lease has no `ended_at` yet. */

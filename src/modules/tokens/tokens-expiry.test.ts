@@ -8,7 +8,7 @@ import { queryRows } from '../../infra/db/database.js';
 import { NO_REQUEST } from '../../infra/http/request-context.js';
 import type { TokenEvent } from './token-events.js';
 import { createTokensService } from './tokens.service.js';
-import { leaseToken } from './tokens.sql.js';
+import { leaseTokenAt } from './tokens.sql.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -40,7 +40,7 @@ describe('expiry by the database clock alone', () => {
   it('keeps a lease active until the microsecond before leasedAt + TTL, and frees it at that instant', async () => {
     const { db } = harness.runtime;
     const lease = (holder: string, at: string) =>
-      leaseToken(db, { holderId: holder, ttlSeconds: 1, actorId: null, context: NO_REQUEST, at });
+      leaseTokenAt(db, { holderId: holder, ttlSeconds: 1, actorId: null, context: NO_REQUEST, at });
     const shift = async (instant: string, by: string) => {
       const [row] = await queryRows<{ at: string }>(
         db,

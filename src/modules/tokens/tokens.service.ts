@@ -14,6 +14,7 @@ import {
   type LeaseResult,
   leaseTokens,
   lockActiveTokens,
+  lockPool,
   lockToken,
 } from './tokens.sql.js';
 
@@ -31,8 +32,32 @@ export function createTokensService({ db, database, config, events, logger }: To
       logger.warn({ err: error }, 'could not publish token events'),
     );
 
+  const ttl = config.TOKEN_TTL_SECONDS;
+  // Whether the last batch found the pool full. Only a guess that saves a round trip: a batch that
+  // starts EXCLUSIVE when it needs not just waits its turn; one that starts SHARED when it should
+  // not just hands back what it cannot serve.
+  let poolLikelyFull = false;
+
+  async function leaseBatch(items: LeaseRequest[]): Promise<LeaseResult[]> {
+    const answers = await leaseTokens(database, ttl, items, poolLikelyFull);
+    const deferred = items.flatMap((item, index) => (answers[index]?.tokenId === null ? [{ item, index }] : []));
+    if (deferred.length === 0) {
+      poolLikelyFull &&= answers.some((answer) => answer.tokenId !== null && answer.evictedUserId !== null);
+      return answers as LeaseResult[];
+    }
+    poolLikelyFull = true;
+    const retried = await leaseTokens(
+      database,
+      ttl,
+      deferred.map(({ item }) => item),
+      true,
+    );
+    for (const [i, { index }] of deferred.entries()) answers[index] = retried[i] as LeaseResult;
+    return answers as LeaseResult[];
+  }
+
   // Concurrent leases share one database call and one transaction (see batcher.ts).
-  const leaseBatched = createBatcher((items: LeaseRequest[]) => leaseTokens(database, config.TOKEN_TTL_SECONDS, items));
+  const leaseBatched = createBatcher(leaseBatch);
 
   return {
     /** Leases a token for `holderId` (the caller unless an admin names someone else). */
@@ -55,6 +80,7 @@ export function createTokensService({ db, database, config, events, logger }: To
 
     async release(caller: AccessClaims, tokenId: string, context: RequestContext) {
       const ended = await db.transaction(async (tx) => {
+        await lockPool(tx, false);
         const token = await lockToken(tx, tokenId);
         if (!token) throw errors.notFound('The token');
         if (!token.active || !token.leaseId) throw errors.tokenNotActive(tokenId);
@@ -81,6 +107,7 @@ export function createTokensService({ db, database, config, events, logger }: To
     /** Ends every active lease as `cleared`, in one transaction. */
     async clear(caller: AccessClaims, context: RequestContext): Promise<number> {
       const ended = await db.transaction(async (tx) => {
+        await lockPool(tx, false);
         const locked = await lockActiveTokens(tx);
         const ends = await endActiveLeases(
           tx,

@@ -70,43 +70,62 @@ export interface LeaseRequest {
   context: RequestContext;
 }
 
+/**
+ * A request the pool, held in SHARE mode, had no token for: it goes again in EXCLUSIVE mode, where
+ * it may evict (see lock_pool in migrations/0006).
+ */
+export type LeaseAnswer = LeaseResult | { tokenId: null };
+
+const LEASE_OUTCOME = (record: string) =>
+  `(${record}).token_id as "tokenId", (${record}).holder_id as "userId",
+   ${isoText(`(${record}).leased_at`)} as "leasedAt", ${isoText(`(${record}).expires_at`)} as "expiresAt",
+   (${record}).created as created, (${record}).evicted_user_id as "evictedUserId", (${record}).expired as expired`;
+
 interface LeaseParams extends LeaseRequest {
   ttlSeconds: number;
-  /** Only tests set this, to lease "at" an exact instant. */
-  at?: string;
-}
-
-/** leaseToken: see migrations/0002 for the statement and the reasons for its locks. */
-export async function leaseToken(executor: Executor, params: LeaseParams): Promise<LeaseResult> {
-  const { holderId, ttlSeconds, actorId, context, at } = params;
-  const [row] = await queryRows<LeaseResult>(
-    executor,
-    sql`select token_id as "tokenId", holder_id as "userId", ${iso('leased_at')} as "leasedAt",
-          ${iso('expires_at')} as "expiresAt", created, evicted_user_id as "evictedUserId", expired
-        from lease_token(${holderId}::uuid, ${ttlSeconds}::int, ${actorId}::uuid, ${context.ip}::text,
-          ${context.userAgent}::text, ${context.requestId}::text, ${at ?? null}::timestamptz)`,
-  );
-  if (!row) throw new Error('lease_token returned no row');
-  return row;
+  /** The instant to lease at; only tests set it, to probe the expiry boundary exactly. */
+  at: string;
 }
 
 /**
- * leaseTokens: several leases in one call and one transaction (see migrations/0003). Sorted by
+ * leaseOne at a given instant, holding the pool EXCLUSIVE as an eviction would. Tests use it to
+ * reason about the expiry boundary to the microsecond; the service leases through leaseTokens.
+ */
+export async function leaseTokenAt(db: Db, params: LeaseParams): Promise<LeaseResult> {
+  const { holderId, ttlSeconds, actorId, context, at } = params;
+  return db.transaction(async (tx) => {
+    await lockPool(tx, true);
+    const [row] = await queryRows<LeaseResult>(
+      tx,
+      sql`select ${sql.raw(LEASE_OUTCOME('l'))}
+          from lease_one(${holderId}::uuid, ${ttlSeconds}::int, true, ${actorId}::uuid, ${context.ip}::text,
+            ${context.userAgent}::text, ${context.requestId}::text, ${at}::timestamptz) l`,
+    );
+    if (!row) throw new Error('lease_one returned no row');
+    return row;
+  });
+}
+
+/** Takes the pool lock for a change of who holds a token; see lock_pool in migrations/0006. */
+export async function lockPool(executor: Executor, exclusive: boolean): Promise<void> {
+  await executor.execute(sql`select lock_pool(${exclusive})`);
+}
+
+/**
+ * leaseTokens: several leases in one call and one transaction (see migrations/0006). Sorted by
  * holder so that concurrent batches take holder locks in one order; answers in the given order.
  */
 const LEASE_TOKENS: Statement = {
   name: 'lease_tokens',
-  text: `select ord, token_id as "tokenId", holder_id as "userId",
-           ${isoText('leased_at')} as "leasedAt", ${isoText('expires_at')} as "expiresAt",
-           created, evicted_user_id as "evictedUserId", expired
-         from lease_tokens($1::jsonb, $2::int)`,
+  text: `select ord, ${LEASE_OUTCOME('lease')} from lease_tokens($1::jsonb, $2::int, $3::boolean)`,
 };
 
 export async function leaseTokens(
   database: Database,
   ttlSeconds: number,
   items: LeaseRequest[],
-): Promise<LeaseResult[]> {
+  exclusive: boolean,
+): Promise<LeaseAnswer[]> {
   const order = items
     .map((item, index) => ({ item, index }))
     .sort((a, b) => (a.item.holderId < b.item.holderId ? -1 : 1));
@@ -117,8 +136,12 @@ export async function leaseTokens(
     userAgent: item.context.userAgent,
     requestId: item.context.requestId,
   }));
-  const rows = await database.query<LeaseResult & { ord: number }>(LEASE_TOKENS, [JSON.stringify(payload), ttlSeconds]);
-  const results: LeaseResult[] = new Array(items.length);
+  const rows = await database.query<LeaseAnswer & { ord: number }>(LEASE_TOKENS, [
+    JSON.stringify(payload),
+    ttlSeconds,
+    exclusive,
+  ]);
+  const results: LeaseAnswer[] = new Array(items.length);
   for (const { ord, ...result } of rows) results[(order[ord - 1] as { index: number }).index] = result;
   return results;
 }
