@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -6,7 +7,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Deps } from './deps.js';
 import { isEmail } from './infra/http/formats.js';
-import { registerProblemHandlers } from './infra/http/problem.js';
+import {
+  answerClientError,
+  answerFrameworkError,
+  documentUnavailable,
+  registerProblemHandlers,
+} from './infra/http/problem.js';
 import { registerEventStreams } from './infra/http/sse.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
@@ -21,20 +27,23 @@ export const API_PREFIX = '/api/v1';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+// The API's answers carry personal data and credentials: nobody in between may keep a copy.
+const PRIVATE_PREFIXES = [API_PREFIX, '/health'];
+
 /** Builds the HTTP app from its dependencies; it never listens (the entry points do). */
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    // A caller's own request id is kept when it is sane, so logs can be followed across services.
-    genReqId: (request) => {
-      const given = request.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
+    // Our own id for every request, the one the audit log records: a caller cannot choose it.
+    genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: 1024 * 1024,
+    // Every answer is a problem document, even for requests that never reach a route.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
     ajv: {
       // Every failing field is reported, not just the first.
-      customOptions: { allErrors: true },
+      customOptions: { allErrors: true, verbose: true },
       onCreate: (ajv) => {
         ajv.addFormat('email', { type: 'string', validate: isEmail });
       },
@@ -47,9 +56,25 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     closing = true;
   });
+  // A caller's own x-request-id, when sane, is logged beside ours, so logs can be followed across
+  // services; it is never taken for ours.
+  app.addHook('onRequest', async (request) => {
+    const given = request.headers['x-request-id'];
+    if (typeof given === 'string' && REQUEST_ID.test(given)) {
+      request.log = request.log.child({ clientRequestId: given });
+    }
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (PRIVATE_PREFIXES.some((prefix) => request.url.startsWith(prefix))) reply.header('cache-control', 'no-store');
     if (closing) reply.header('connection', 'close');
+  });
+  // nosniff, no framing, no referrer and the rest of helmet's defaults on every answer; each page
+  // (the dashboard, /docs) sets its own Content-Security-Policy.
+  await app.register(helmet, {
+    contentSecurityPolicy: false,
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
   });
   registerProblemHandlers(app);
   registerEventStreams(app);
@@ -70,7 +95,12 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // A policy listing the page's own inline script and style by hash, and no framing.
+    staticCSP: true,
+    transformStaticCSP: (header) => `${header}; frame-ancestors 'none'`,
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   registerAuthentication(app, deps.database, deps.accessTokens);
@@ -78,6 +108,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { deps });
   await app.register(
     async (api) => {
+      documentUnavailable(api);
       await api.register(authRoutes, { deps });
       await api.register(usersRoutes, { deps });
       await api.register(auditRoutes, { deps });
@@ -86,6 +117,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     },
     { prefix: API_PREFIX },
   );
-  await app.register(dashboard);
+  await app.register(dashboard, {
+    sourceMaps: deps.config.DASHBOARD_SOURCE_MAPS ?? deps.config.NODE_ENV !== 'production',
+  });
   return app;
 }

@@ -17,6 +17,12 @@ describe('loadConfig', () => {
       MAX_UPLOAD_BYTES: 104_857_600,
       LOGIN_RATE_LIMIT: 10,
       LOG_LEVEL: 'info',
+      DB_CONNECT_TIMEOUT_MS: 2000,
+      DB_QUERY_TIMEOUT_MS: 5000,
+      DB_IDLE_TIMEOUT_MS: 10_000,
+      REDIS_CONNECT_TIMEOUT_MS: 2000,
+      REDIS_COMMAND_TIMEOUT_MS: 1000,
+      READINESS_TIMEOUT_MS: 800,
     });
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config.REDIS_URL).toBeUndefined();
@@ -34,6 +40,8 @@ describe('loadConfig', () => {
     [{ PORT: 'abc' }, /^PORT must be integer/],
     [{ PORT: '70000' }, /^PORT /],
     [{ TOKEN_POOL_SIZE: '0' }, /^TOKEN_POOL_SIZE /],
+    [{ DB_QUERY_TIMEOUT_MS: '0' }, /^DB_QUERY_TIMEOUT_MS /],
+    [{ REDIS_COMMAND_TIMEOUT_MS: 'soon' }, /^REDIS_COMMAND_TIMEOUT_MS must be integer/],
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL has a value that is not allowed/],
     [{ DATABASE_URL: 'not a url' }, /^DATABASE_URL must match format/],
     [{ ADMIN_EMAIL: 'root@example.com' }, /^ADMIN_EMAIL and ADMIN_PASSWORD must be set together/],

@@ -19,6 +19,14 @@ const EnvSchema = Type.Object({
   DATABASE_URL: Type.Optional(Url),
   REDIS_URL: Type.Optional(Url),
   REDIS_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', default: 'tokenpool' }),
+  // How long anything waits on PostgreSQL or Redis before it gives up: no request may hang on a
+  // dependency that is away. The README's table says what each one bounds.
+  DB_CONNECT_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 60_000, default: 2000 }),
+  DB_QUERY_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 600_000, default: 5000 }),
+  DB_IDLE_TIMEOUT_MS: Type.Integer({ ...PositiveInt, default: 10_000 }),
+  REDIS_CONNECT_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 60_000, default: 2000 }),
+  REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 60_000, default: 1000 }),
+  READINESS_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 10_000, default: 800 }),
   SMTP_URL: Type.Optional(Url),
   PUBLIC_URL: Type.Optional(Url),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
@@ -27,6 +35,19 @@ const EnvSchema = Type.Object({
   TOKEN_POOL_SIZE: Type.Integer({ ...PositiveInt, maximum: 10_000_000, default: 100 }),
   TOKEN_TTL_SECONDS: Type.Integer({ ...PositiveInt, default: 120 }),
   WORKER_CONCURRENCY: Type.Integer({ ...PositiveInt, maximum: 1000, default: 8 }),
+  // Durable jobs: how long a failing job is retried before it is given up (and recorded as
+  // job.failed), the first retry's delay, the cap on a retry's delay, how often the runner and the
+  // relay look for jobs that no wake-up announced (a crash, another process), and how long the
+  // relay waits for Redis before it leaves the jobs for its next try.
+  MAIL_RETRY_SECONDS: Type.Integer({ ...PositiveInt, default: 3600 }),
+  IMPORT_RETRY_SECONDS: Type.Integer({ ...PositiveInt, default: 900 }),
+  JOB_BACKOFF_MS: Type.Integer({ ...PositiveInt, default: 1000 }),
+  JOB_MAX_BACKOFF_MS: Type.Integer({ ...PositiveInt, default: 300_000 }),
+  JOB_POLL_MS: Type.Integer({ ...PositiveInt, maximum: 60_000, default: 1000 }),
+  JOB_RELAY_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 60_000, default: 5000 }),
+  SMTP_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 600_000, default: 10_000 }),
+  // The dashboard's source maps: served unless NODE_ENV=production, where only this turns them on.
+  DASHBOARD_SOURCE_MAPS: Type.Optional(Type.Boolean()),
   ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email' })),
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 128 })),
   MAX_UPLOAD_BYTES: Type.Integer({ ...PositiveInt, default: 104_857_600 }),

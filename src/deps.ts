@@ -9,6 +9,12 @@ import type { RateLimiter } from './infra/rate-limit/rate-limiter.js';
 import type { UploadStorage } from './infra/storage/upload-storage.js';
 import type { AccessTokens } from './modules/auth/access-tokens.js';
 
+/** Readiness asks each of these whether its dependency answers; `redis` only when it is used. */
+export interface DependencyPings {
+  readonly database: () => Promise<unknown>;
+  readonly redis?: () => Promise<unknown>;
+}
+
 /** What the app and the job handlers are built from; entry points and tests make one. */
 export interface Deps {
   readonly config: Config;
@@ -22,4 +28,5 @@ export interface Deps {
   readonly progress: ProgressStore;
   readonly rateLimiter: RateLimiter;
   readonly accessTokens: AccessTokens;
+  readonly pings: DependencyPings;
 }

@@ -3,20 +3,17 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Deps } from './deps.js';
 import { createDatabase } from './infra/db/database.js';
-import { createMemoryEventBus, createRedisEventBus } from './infra/events/event-bus.js';
+import { createMemoryLiveState, createRedisLiveState, type LiveState } from './infra/live-state.js';
 import { createLogger, type Logger } from './infra/logger.js';
 import { createMailer } from './infra/mail/mailer.js';
-import { createMemoryProgressStore, createRedisProgressStore } from './infra/progress/progress-store.js';
 import { createBullmqQueue } from './infra/queue/bullmq-queue.js';
-import { createMemoryQueue } from './infra/queue/memory-queue.js';
-import { createMemoryRateLimiter, createRedisRateLimiter } from './infra/rate-limit/rate-limiter.js';
-import { createRedis } from './infra/redis.js';
+import { createDatabaseQueue } from './infra/queue/database-queue.js';
+import { closeRedis, createRedis } from './infra/redis.js';
 import { resolveJwtSecret } from './infra/secrets.js';
 import { createFileStorage } from './infra/storage/upload-storage.js';
 import { jobRegistrations } from './jobs.js';
+import { recordJobFailure } from './modules/audit/job-failures.js';
 import { createAccessTokens } from './modules/auth/access-tokens.js';
-import { importUsersJob } from './modules/imports/import-users.job.js';
-import { findUnfinishedImports } from './modules/imports/imports.sql.js';
 import { type Sweeper, startSweeper } from './modules/tokens/expiry-sweeper.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
 import { ensureTokenPool } from './modules/tokens/tokens.sql.js';
@@ -38,15 +35,36 @@ export interface Runtime extends Deps {
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const prefix = config.REDIS_PREFIX;
-  const database = await createDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const database = await createDatabase({
+    url: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
+    idleTimeoutMs: config.DB_IDLE_TIMEOUT_MS,
+  });
+  const redisTimeouts = {
+    connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
+    commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+  };
   let redis: Redis | undefined;
+  let live: LiveState | undefined;
   try {
     if (options.migrate ?? true) await database.migrate();
-    await ensureTokenPool(database.db, config.TOKEN_POOL_SIZE);
-    redis = config.REDIS_URL ? createRedis(config.REDIS_URL) : undefined;
-    const queue = redis ? createBullmqQueue({ redis, logger, prefix }) : createMemoryQueue(logger);
-    const events = redis ? createRedisEventBus(redis, prefix, logger) : createMemoryEventBus();
-    const mailer = createMailer({ smtpUrl: config.SMTP_URL, outboxDir: join(config.DATA_DIR, 'outbox') });
+    // A large pool takes longer to make than any request may take.
+    await database.withoutTimeouts((db) => ensureTokenPool(db, config.TOKEN_POOL_SIZE));
+    redis = config.REDIS_URL ? createRedis(config.REDIS_URL, redisTimeouts) : undefined;
+    live = config.REDIS_URL
+      ? createRedisLiveState(config.REDIS_URL, { ...redisTimeouts, prefix, logger })
+      : createMemoryLiveState();
+    const jobs = { db: database.db, logger, pollMs: config.JOB_POLL_MS, onFailure: recordJobFailure(database.db) };
+    const queue = redis
+      ? createBullmqQueue({ ...jobs, redis, prefix, sendTimeoutMs: config.JOB_RELAY_TIMEOUT_MS })
+      : createDatabaseQueue({ ...jobs, soleRunner: database.kind === 'pglite' });
+    const mailer = createMailer({
+      smtpUrl: config.SMTP_URL,
+      outboxDir: join(config.DATA_DIR, 'outbox'),
+      timeoutMs: config.SMTP_TIMEOUT_MS,
+    });
     const secret = await resolveJwtSecret(config.JWT_SECRET, config.DATA_DIR);
     const deps: Deps = {
       config,
@@ -54,25 +72,21 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       database,
       db: database.db,
       queue,
-      events,
+      events: live.events,
       mailer,
       storage: createFileStorage(join(config.DATA_DIR, 'uploads')),
-      progress: redis ? createRedisProgressStore(redis, prefix) : createMemoryProgressStore(),
-      rateLimiter: redis ? createRedisRateLimiter(redis, prefix) : createMemoryRateLimiter(),
+      progress: live.progress,
+      rateLimiter: live.rateLimiter,
       accessTokens: createAccessTokens(secret, config.ACCESS_TOKEN_TTL_SECONDS),
+      pings: { database: () => database.ping(), ...(live.ping ? { redis: live.ping } : {}) },
     };
     const connection = redis;
+    const shared = live;
     let sweeper: Sweeper | undefined;
     return {
       ...deps,
       async startWorkers() {
         queue.process(jobRegistrations(deps), { concurrency: config.WORKER_CONCURRENCY });
-        // The in-process queue forgets its jobs when the process stops: queue the unfinished
-        // imports again (a job resumes from its checkpoint). Redis remembers them by itself.
-        if (!redis) {
-          for (const importId of await findUnfinishedImports(database.db))
-            await queue.enqueue(importUsersJob, { importId });
-        }
         const tokens = createTokensService(deps);
         sweeper = startSweeper(() => tokens.expireDue(), logger);
       },
@@ -80,14 +94,15 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         // Background work first: a running job may still send mail or write to the database.
         await sweeper?.stop();
         await queue.close();
-        await events.close();
+        await shared.close();
         await mailer.close();
-        await connection?.quit();
+        if (connection) await closeRedis(connection, config.REDIS_COMMAND_TIMEOUT_MS);
         await database.close();
       },
     };
   } catch (error) {
     redis?.disconnect();
+    await live?.close().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }

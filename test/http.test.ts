@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectProblem } from './helpers/client.js';
+import { client, expectProblem } from './helpers/client.js';
 import { type Harness, startHarness } from './helpers/harness.js';
 
 let harness: Harness;
@@ -41,24 +41,30 @@ describe('HTTP edge', () => {
     expectProblem(huge, 413);
   });
 
-  it('echoes a sane x-request-id and makes one otherwise', async () => {
+  it('makes its own request id for every request, whatever the caller sends', async () => {
     const given = await harness.app.inject({
       method: 'GET',
       url: '/health/live',
       headers: { 'x-request-id': 'abc-123' },
     });
-    expect(given.headers['x-request-id']).toBe('abc-123');
+    expect(given.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     const insane = await harness.app.inject({
       method: 'GET',
       url: '/health/live',
       headers: { 'x-request-id': 'a b\u0001' },
     });
     expect(insane.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(insane.headers['x-request-id']).not.toBe(given.headers['x-request-id']);
   });
 
   it('reports liveness and readiness', async () => {
     expect((await harness.app.inject({ method: 'GET', url: '/health/live' })).json()).toEqual({ status: 'ok' });
-    expect((await harness.app.inject({ method: 'GET', url: '/health/ready' })).json()).toEqual({ status: 'ok' });
+    const ready = await harness.app.inject({ method: 'GET', url: '/health/ready' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({
+      status: 'ok',
+      checks: { database: 'up', ...(harness.config.REDIS_URL ? { redis: 'up' } : {}) },
+    });
   });
 
   it('serves an OpenAPI 3.1 document covering every route, and the docs page', async () => {
@@ -100,7 +106,9 @@ describe('HTTP edge', () => {
     );
     const me = doc.paths['/api/v1/users/me'].get;
     expect(me.security).toEqual([{ bearerAuth: [] }]);
-    expect(Object.keys(me.responses)).toEqual(expect.arrayContaining(['200', '401']));
+    expect(Object.keys(me.responses)).toEqual(expect.arrayContaining(['200', '401', '503']));
+    const ready = doc.paths['/health/ready'].get.responses;
+    expect(ready['503'].content['application/json'].schema.properties).toHaveProperty('checks');
     const docs = await harness.app.inject({ method: 'GET', url: '/docs/' });
     expect(docs.statusCode).toBe(200);
     expect(docs.body).toContain('swagger');
@@ -108,6 +116,7 @@ describe('HTTP edge', () => {
 
   it('serves the dashboard at its pages, with nothing loaded from elsewhere', async () => {
     const id = '00000000-0000-4000-8000-000000000000';
+    const assets = new Set<string>();
     for (const url of [
       '/',
       '/reset-password?token=x',
@@ -120,14 +129,40 @@ describe('HTTP edge', () => {
       expect(page.statusCode, url).toBe(200);
       expect(page.headers['content-type']).toMatch(/text\/html/);
       expect(page.headers['content-security-policy']).toContain("default-src 'self'");
-      expect(page.body).toContain('/assets/main.js');
+      // The shell names the bundle of the day, so it is checked again each time.
+      expect(page.headers['cache-control']).toBe('no-cache');
       expect(page.body).not.toMatch(/https?:\/\//);
+      for (const [, asset] of page.body.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)) assets.add(asset as string);
     }
-    for (const asset of ['/assets/main.js', '/assets/main.css']) {
+    // One script and one stylesheet, named by their content's hash and kept for good.
+    expect([...assets].map((asset) => asset.replace(/-[A-Z0-9]{8}\./, '-HASH.')).sort()).toEqual([
+      '/assets/main-HASH.css',
+      '/assets/main-HASH.js',
+    ]);
+    for (const asset of assets) {
       const response = await harness.app.inject({ method: 'GET', url: asset });
       expect(response.statusCode, asset).toBe(200);
+      expect(response.headers['cache-control']).toBe('public, max-age=31536000, immutable');
       expect(response.body).not.toMatch(/(src|href)=["']?https?:/);
     }
     expectProblem(await harness.app.inject({ method: 'GET', url: '/no-such-page' }), 404);
+  });
+
+  it('marks every API answer no-store and nosniff, and keeps /docs from being framed', async () => {
+    const user = await client(harness.app).signUp();
+    const me = await harness.app.inject({
+      method: 'GET',
+      url: '/api/v1/users/me',
+      headers: { authorization: `Bearer ${user.accessToken}` },
+    });
+    const problem = await harness.app.inject({ method: 'GET', url: '/api/v1/users/me' });
+    for (const response of [me, problem]) {
+      expect(response.headers['cache-control']).toBe('no-store');
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+    }
+    const docs = await harness.app.inject({ method: 'GET', url: '/docs/' });
+    expect(docs.statusCode).toBe(200);
+    expect(docs.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(docs.headers['x-frame-options']).toBe('DENY');
   });
 });

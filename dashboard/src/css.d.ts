@@ -1,2 +1,2 @@
-// esbuild bundles the stylesheet the entry point imports into main.css.
+// esbuild bundles the stylesheet the entry point imports into main-<hash>.css.
 declare module '*.css';

@@ -14,8 +14,12 @@ const redactPaths = [
   '*.token',
 ];
 
-/** Query parameters that carry a credential: an event stream's single-use ticket. */
-const SECRET_QUERY = /([?&]ticket=)[^&#]*/gi;
+/**
+ * Query parameters that carry a credential, whatever route they are on: an event stream's ticket,
+ * the reset and verify links' tokens (opened as dashboard pages), and any name of that kind a
+ * future route may use. One rule, for every line that holds a URL.
+ */
+const SECRET_QUERY = /([?&](?:[a-z_]*token|ticket|password|secret|code|key|signature)=)[^&#]*/gi;
 
 function redactUrl(url: string): string {
   return url.replace(SECRET_QUERY, '$1[redacted]');
@@ -40,9 +44,45 @@ function serializeRequest(request: LoggedRequest) {
   };
 }
 
+// A failed query's error (drizzle's) says "Failed query: <sql>\nparams: <values>", and PostgreSQL's
+// `detail` quotes the row it refused: values hold password hashes, e-mails, imported rows.
+const PARAMS = /\nparams: [\s\S]*$/;
+
+/** An error's name and message, without the values of the query it failed on. */
+export function errorMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return `${error.name}: ${error.message.replace(PARAMS, '')}`;
+}
+
+interface LoggedError {
+  type: string;
+  message: string;
+  code?: unknown;
+  stack?: string;
+  cause?: LoggedError | string;
+}
+
+/** pino's error serializer, less what errors carry of the data they failed on (see PARAMS). */
+export function serializeError(error: unknown): LoggedError | string {
+  if (!(error instanceof Error)) return String(error);
+  const { code, cause } = error as Error & { code?: unknown; cause?: unknown };
+  const frames = (error.stack ?? '').split('\n').filter((line) => line.startsWith('    at '));
+  return {
+    type: error.name,
+    message: error.message.replace(PARAMS, ''),
+    ...(code === undefined ? {} : { code }),
+    stack: [errorMessage(error), ...frames].join('\n'),
+    ...(cause === undefined ? {} : { cause: serializeError(cause) }),
+  };
+}
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
-    { level, redact: { paths: redactPaths, censor: '[redacted]' }, serializers: { req: serializeRequest } },
+    {
+      level,
+      redact: { paths: redactPaths, censor: '[redacted]' },
+      serializers: { req: serializeRequest, err: serializeError },
+    },
     destination,
   );
 }

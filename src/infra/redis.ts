@@ -1,9 +1,53 @@
 import { Redis } from 'ioredis';
 
+export interface RedisTimeouts {
+  /** How long one attempt to connect may take. */
+  connectTimeoutMs: number;
+  /** How long a command may wait for its answer, queued while Redis is away included. */
+  commandTimeoutMs: number;
+}
+
+// ioredis reports every failed reconnect as an 'error' event, and prints the ones no listener
+// takes; whoever uses the connection reports an outage once, so these are dropped.
+const ignore = () => {};
+
 /**
- * A Redis connection. BullMQ needs `maxRetriesPerRequest: null` on connections that block, and it
- * does no harm elsewhere: commands wait for a reconnect instead of failing fast.
+ * BullMQ's connection: its workers block on Redis, so BullMQ requires `maxRetriesPerRequest: null`
+ * (a command waits for a reconnect instead of failing). Nothing on a request's path may use it.
  */
-export function createRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+export function createRedis(url: string, { connectTimeoutMs }: Pick<RedisTimeouts, 'connectTimeoutMs'>): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, connectTimeout: connectTimeoutMs }).on('error', ignore);
+}
+
+/**
+ * The connection requests use (rate limits, events, progress): a command fails after
+ * `commandTimeoutMs` whatever Redis does, and commands queued while it is away fail at the first
+ * reconnect that fails, so none waits on an outage.
+ */
+export function createRequestRedis(url: string, timeouts: RedisTimeouts): Redis {
+  return new Redis(url, {
+    maxRetriesPerRequest: 1,
+    connectTimeout: timeouts.connectTimeoutMs,
+    commandTimeout: timeouts.commandTimeoutMs,
+  }).on('error', ignore);
+}
+
+/** Quits politely when Redis answers within `timeoutMs`, else drops the connection: closing never hangs. */
+export async function closeRedis(redis: Redis, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), timeoutMs);
+  });
+  const outcome = await Promise.race([redis.quit().catch(() => 'late' as const), late]);
+  clearTimeout(timer);
+  if (outcome === 'late') redis.disconnect();
+}
+
+// What ioredis says when a command could not be answered because Redis is away.
+const UNAVAILABLE = /^(Command timed out|Connection is closed\.|Stream isn't writeable)/;
+
+/** Whether the error says Redis is away (and retrying later may help), not that a command is wrong. */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return error.name === 'MaxRetriesPerRequestError' || UNAVAILABLE.test(error.message);
 }

@@ -65,6 +65,8 @@ interface HarnessOptions {
   workers?: boolean;
   /** The service's logger; silent unless a test reads the logs. */
   logger?: Logger;
+  /** Rewrites the environment once the test database exists: to reach it through a proxy, say. */
+  environment?: (env: EnvInput) => EnvInput;
 }
 
 export async function startHarness(overrides: EnvInput = {}, options: HarnessOptions = {}): Promise<Harness> {
@@ -73,7 +75,7 @@ export async function startHarness(overrides: EnvInput = {}, options: HarnessOpt
   const redisPrefix = `tokenpool-test-${randomBytes(6).toString('hex')}`;
   const smtp = testEnvironment.redisUrl || database ? await startSmtpMailbox() : undefined;
   const mailbox = smtp ?? outboxMailbox(dataDir);
-  const env: EnvInput = {
+  const base: EnvInput = {
     NODE_ENV: 'test',
     DATA_DIR: dataDir,
     DATABASE_URL: database?.url,
@@ -85,6 +87,7 @@ export async function startHarness(overrides: EnvInput = {}, options: HarnessOpt
     REDIS_PREFIX: redisPrefix,
     ...overrides,
   };
+  const env = options.environment?.(base) ?? base;
   const config = loadConfig(env);
   const start = async () => {
     const runtime = await createRuntime(config, { logger: options.logger ?? pino({ level: 'silent' }) });

@@ -19,6 +19,13 @@ export interface Mailbox {
   close(): Promise<void>;
 }
 
+/** A mailbox that can be taken down, as an SMTP outage would. */
+export interface SmtpMailbox extends Mailbox {
+  readonly smtpUrl: string;
+  /** While down, every connection is turned away at the greeting with 421, as a server in trouble does. */
+  setAvailable(available: boolean): void;
+}
+
 // The mailer forces quoted-printable, so one decoder reads every part.
 function decodeQuotedPrintable(text: string): string {
   return text
@@ -46,12 +53,17 @@ async function poll(read: () => Promise<ReceivedMail[]>, to: string, subject: st
 }
 
 /** A real SMTP server on a free port, keeping what it receives. */
-export async function startSmtpMailbox(): Promise<Mailbox> {
+export async function startSmtpMailbox(): Promise<SmtpMailbox> {
   const received: ReceivedMail[] = [];
+  let available = true;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onConnect(_session, callback) {
+      if (available) return callback();
+      return callback(Object.assign(new Error('Service not available'), { responseCode: 421 }));
+    },
     onData(stream, _session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -68,6 +80,9 @@ export async function startSmtpMailbox(): Promise<Mailbox> {
     smtpUrl: `smtp://127.0.0.1:${port}`,
     all,
     waitFor: (to, subject, timeoutMs = 10_000) => poll(all, to, subject, timeoutMs),
+    setAvailable(value) {
+      available = value;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

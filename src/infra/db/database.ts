@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type SQL, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { ReleasingPool } from './releasing-pool.js';
 import * as schema from './schema.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -25,6 +26,11 @@ export interface Database {
   query<T>(statement: Statement, values: unknown[]): Promise<T[]>;
   /** Runs the numbered migrations that have not run yet; safe to call from many processes at once. */
   migrate(): Promise<void>;
+  /**
+   * Runs startup work (making the token pool) on a connection of its own, free of the query
+   * timeout: it may rightly take longer than any request should, or wait for another process's.
+   */
+  withoutTimeouts<T>(work: (db: Db) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -51,7 +57,15 @@ export interface DatabaseOptions {
   dataDir: string;
   /** @defaultValue 20 */
   poolSize?: number;
+  /** How long to wait for a connection: a new one, or a free one from a full pool. @defaultValue 2000 */
+  connectTimeoutMs?: number;
+  /** How long one statement may run before PostgreSQL cancels it. @defaultValue 5000 */
+  queryTimeoutMs?: number;
+  /** How long an unused pooled connection stays open. @defaultValue 10000 */
+  idleTimeoutMs?: number;
 }
+
+type PostgresOptions = Required<Omit<DatabaseOptions, 'url' | 'dataDir'>>;
 
 const migrationsFolder = new URL('../../../migrations', import.meta.url).pathname;
 
@@ -59,18 +73,55 @@ const migrationsFolder = new URL('../../../migrations', import.meta.url).pathnam
 const MIGRATION_LOCK_ID = 7_405_122_911;
 
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.url ? createPostgres(options.url, options.poolSize ?? 20) : createPglite(join(options.dataDir, 'pg'));
+  if (!options.url) return createPglite(join(options.dataDir, 'pg'));
+  return createPostgres(options.url, {
+    poolSize: options.poolSize ?? 20,
+    connectTimeoutMs: options.connectTimeoutMs ?? 2000,
+    queryTimeoutMs: options.queryTimeoutMs ?? 5000,
+    idleTimeoutMs: options.idleTimeoutMs ?? 10_000,
+  });
 }
+
+// When PostgreSQL can answer, its own statement timeout should win: a cancelled statement leaves
+// the connection usable. The client's timeout is for a server that cannot answer at all.
+const CLIENT_TIMEOUT_GRACE_MS = 500;
 
 // Each adapter's driver is loaded only when it is used: a worker on PostgreSQL never pays for
 // PGlite's WebAssembly build, and the embedded service never loads pg.
-async function createPostgres(url: string, poolSize: number): Promise<Database> {
+async function createPostgres(url: string, options: PostgresOptions): Promise<Database> {
   const { default: pg } = await import('pg');
   const { drizzle: drizzleNodePg } = await import('drizzle-orm/node-postgres');
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const connection = { connectionString: url, connectionTimeoutMillis: options.connectTimeoutMs, keepAlive: true };
+  const pool = new pg.Pool({
+    ...connection,
+    max: options.poolSize,
+    idleTimeoutMillis: options.idleTimeoutMs,
+    statement_timeout: options.queryTimeoutMs,
+    query_timeout: options.queryTimeoutMs + CLIENT_TIMEOUT_GRACE_MS,
+  });
   // An idle client that loses its connection emits 'error'; the pool replaces it, so only note it.
   pool.on('error', () => {});
-  const db = drizzleNodePg({ client: pool, schema }) as unknown as Db;
+  pool.on('release', (error, client) => {
+    // After a client-side timeout the abandoned statement still runs, or is stuck, on the
+    // connection, and its transaction may stay open: drizzle's ROLLBACK times out behind it, then
+    // drizzle releases the connection as if nothing happened. It must serve no one else.
+    const settled = (client as unknown as { readyForQuery: boolean }).readyForQuery;
+    if (!error && (!settled || client.getTransactionStatus() !== 'I')) void client.end();
+  });
+  const db = drizzleNodePg({ client: new ReleasingPool(pool) as unknown as typeof pool, schema }) as unknown as Db;
+
+  /** A connection outside the pool, without its timeouts, for work that may take long. */
+  async function withOwnClient<T>(work: (client: InstanceType<typeof pg.Client>) => Promise<T>): Promise<T> {
+    const client = new pg.Client(connection);
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end();
+    }
+  }
+
   return {
     kind: 'postgres',
     db,
@@ -80,15 +131,18 @@ async function createPostgres(url: string, poolSize: number): Promise<Database> 
     },
     async migrate() {
       const { migrate } = await import('drizzle-orm/node-postgres/migrator');
-      const client = await pool.connect();
-      try {
-        // Several processes may start at once; the advisory lock makes them migrate one after another.
-        await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
-        await migrate(drizzleNodePg({ client, schema }), { migrationsFolder });
-      } finally {
-        await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => {});
-        client.release();
-      }
+      await withOwnClient(async (client) => {
+        try {
+          // Several processes may start at once; the advisory lock makes them migrate one after another.
+          await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+          await migrate(drizzleNodePg({ client, schema }), { migrationsFolder });
+        } finally {
+          await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => {});
+        }
+      });
+    },
+    withoutTimeouts(work) {
+      return withOwnClient((client) => work(drizzleNodePg({ client, schema }) as unknown as Db));
     },
     async ping() {
       await pool.query('select 1');
@@ -114,6 +168,9 @@ async function createPglite(dataDir: string): Promise<Database> {
     async migrate() {
       const { migrate } = await import('drizzle-orm/pglite/migrator');
       await migrate(db, { migrationsFolder });
+    },
+    withoutTimeouts(work) {
+      return work(db as unknown as Db);
     },
     async ping() {
       await db.execute(sql`select 1`);

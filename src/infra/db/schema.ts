@@ -216,3 +216,33 @@ export interface ImportError {
   message: string;
   row: string;
 }
+
+/**
+ * Durable jobs: a transactional outbox. A job is written in the same transaction as the change
+ * that asks for it, so it exists exactly when that change does. Embedded, the in-process runner
+ * works from this table; with Redis, a relay hands pending rows to BullMQ and marks them relayed.
+ * A finished job's row is deleted; a job given up stays, as `failed`, with its last error.
+ */
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    kind: text('kind').notNull(),
+    payload: jsonb('payload').notNull(),
+    status: text('status', { enum: ['pending', 'relayed', 'failed'] })
+      .notNull()
+      .default('pending'),
+    createdAt: createdAt(),
+    // The embedded runner: when the job may run next, and which runner holds it until when.
+    runAt: optionalTime('run_at').notNull().defaultNow(),
+    lockedBy: text('locked_by'),
+    lockedUntil: optionalTime('locked_until'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    finishedAt: optionalTime('finished_at'),
+  },
+  (t) => [
+    index('jobs_due_idx').on(t.runAt, t.id).where(sql`${t.status} = 'pending'`),
+    check('jobs_status_check', sql`${t.status} in ('pending', 'relayed', 'failed')`),
+  ],
+);

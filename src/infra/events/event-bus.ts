@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
+import type { OutageGuard } from '../outage-guard.js';
 
 export type Listener = (message: unknown) => void;
 
@@ -33,8 +34,11 @@ export function createMemoryEventBus(): EventBus {
   };
 }
 
-/** Redis pub/sub: one subscriber connection per process, shared by every local listener. */
-export function createRedisEventBus(redis: Redis, prefix: string, logger: Logger): EventBus {
+/**
+ * Redis pub/sub: one subscriber connection per process, shared by every local listener. While
+ * Redis is away an event is dropped (the guard logs the outage once), never waited on.
+ */
+export function createRedisEventBus(redis: Redis, prefix: string, logger: Logger, guard: OutageGuard): EventBus {
   const local = createMemoryEventBus();
   let subscriber: Redis | undefined;
   // Per channel: how many local listeners, and the Redis subscription they share.
@@ -43,7 +47,8 @@ export function createRedisEventBus(redis: Redis, prefix: string, logger: Logger
 
   function connection(): Redis {
     if (!subscriber) {
-      subscriber = redis.duplicate();
+      // Its outages show in the publishes and the subscribes; its 'error' events only repeat them.
+      subscriber = redis.duplicate().on('error', () => {});
       subscriber.on('message', (channel: string, payload: string) => {
         try {
           void local.publish(channel.slice(prefix.length + ':events:'.length), JSON.parse(payload));
@@ -57,7 +62,10 @@ export function createRedisEventBus(redis: Redis, prefix: string, logger: Logger
 
   return {
     async publish(channel, message) {
-      await redis.publish(key(channel), JSON.stringify(message));
+      await guard.run(
+        () => redis.publish(key(channel), JSON.stringify(message)),
+        () => 0,
+      );
     },
     async subscribe(channel, listener) {
       let entry = channels.get(channel);
@@ -66,22 +74,28 @@ export function createRedisEventBus(redis: Redis, prefix: string, logger: Logger
         channels.set(channel, entry);
       }
       entry.listeners += 1;
-      // Every subscriber waits for Redis to confirm, also one that arrives while it is pending.
-      await entry.ready;
-      const unsubscribe = await local.subscribe(channel, listener);
       const shared = entry;
+      try {
+        // Every subscriber waits for Redis to confirm, also one that arrives while it is pending.
+        await shared.ready;
+      } catch (error) {
+        // A refusal must not be shared with those who come after Redis is back.
+        if (channels.get(channel) === shared) channels.delete(channel);
+        throw error;
+      }
+      const unsubscribe = await local.subscribe(channel, listener);
       return () => {
         unsubscribe();
         shared.listeners -= 1;
         if (shared.listeners === 0 && channels.get(channel) === shared) {
           channels.delete(channel);
-          void subscriber?.unsubscribe(key(channel));
+          subscriber?.unsubscribe(key(channel)).catch(() => {});
         }
       };
     },
     async close() {
       await local.close();
-      await subscriber?.quit();
+      await subscriber?.quit().catch(() => subscriber?.disconnect());
     },
   };
 }

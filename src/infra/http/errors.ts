@@ -16,10 +16,15 @@ export class AppError extends Error {
     detail: string,
     readonly errors?: FieldError[],
     readonly headers?: Record<string, string>,
+    /** Further members of the problem document (RFC 9457 extension members). */
+    readonly extensions?: Record<string, unknown>,
   ) {
     super(detail);
   }
 }
+
+// A dependency that is away is usually back, or given up for this attempt, within a few seconds.
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 /** The catalogue: every error the API answers on purpose is made here. */
 export const errors = {
@@ -54,6 +59,12 @@ export const errors = {
     new AppError(405, 'METHOD_NOT_ALLOWED', 'Method not allowed', `${method} is not allowed here.`, undefined, {
       allow: allowed.join(', '),
     }),
+  badUrl: () => new AppError(400, 'BAD_URL', 'Bad request', 'The URL is not valid (a bad percent-encoding?).'),
+  unreadableRequest: () => new AppError(400, 'BAD_REQUEST', 'Bad request', 'The request could not be read as HTTP.'),
+  requestTimeout: () => new AppError(408, 'REQUEST_TIMEOUT', 'Request timeout', 'The request took too long to arrive.'),
+  uriTooLong: () => new AppError(414, 'URI_TOO_LONG', 'URI too long', 'A part of the URL is longer than any id.'),
+  headersTooLarge: () =>
+    new AppError(431, 'HEADERS_TOO_LARGE', 'Request header fields too large', 'The request headers are too large.'),
   tokenNotActive: (id: string) =>
     new AppError(409, 'TOKEN_NOT_ACTIVE', 'Token not active', `Token ${id} has no active lease.`),
   payloadTooLarge: (limit: number) =>
@@ -63,5 +74,14 @@ export const errors = {
     new AppError(429, 'RATE_LIMITED', 'Too many requests', `Try again in ${retryAfterSeconds} seconds.`, undefined, {
       'retry-after': String(retryAfterSeconds),
     }),
-  unavailable: (detail: string) => new AppError(503, 'UNAVAILABLE', 'Service unavailable', detail),
+  unavailable: (detail: string, extensions?: Record<string, unknown>) =>
+    new AppError(
+      503,
+      'UNAVAILABLE',
+      'Service unavailable',
+      detail,
+      undefined,
+      { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
+      extensions,
+    ),
 };

@@ -1,5 +1,10 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import { databaseUnavailableCause } from '../db/unavailable.js';
+import { isRedisUnavailable } from '../redis.js';
 import { AppError, errors, type FieldError } from './errors.js';
+import { problems } from './schemas.js';
 
 const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -10,19 +15,51 @@ function problemType(code: string): string {
   return `/problems/${code.toLowerCase().replace(/_/g, '-')}`;
 }
 
+function problemBody(error: AppError) {
+  return {
+    type: problemType(error.code),
+    title: error.title,
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+    ...(error.errors ? { errors: error.errors } : {}),
+    ...error.extensions,
+  };
+}
+
 function send(reply: FastifyReply, error: AppError): FastifyReply {
   if (error.headers) reply.headers(error.headers);
-  return reply
-    .status(error.status)
-    .type(PROBLEM_CONTENT_TYPE)
-    .send({
-      type: problemType(error.code),
-      title: error.title,
-      status: error.status,
-      detail: error.message,
-      code: error.code,
-      ...(error.errors ? { errors: error.errors } : {}),
-    });
+  return reply.status(error.status).type(PROBLEM_CONTENT_TYPE).send(problemBody(error));
+}
+
+/**
+ * What Fastify's router meets before any route or hook: a bad percent-encoding, a path parameter
+ * longer than any id. Its own answer would be plain JSON echoing the whole URL.
+ */
+export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  return send(reply, error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? errors.uriTooLong() : errors.badUrl());
+}
+
+/**
+ * What Node's HTTP parser meets before Fastify sees a request (a malformed Content-Length, headers
+ * past the limit, a request that never finishes arriving): answered on the socket, as a problem.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const problem =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? errors.headersTooLarge()
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? errors.requestTimeout()
+        : errors.unreadableRequest();
+  const body = JSON.stringify(problemBody(problem));
+  socket.end(
+    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 interface AjvError {
@@ -30,6 +67,8 @@ interface AjvError {
   keyword: string;
   message?: string;
   params: Record<string, unknown>;
+  /** The schema that failed (Ajv's `verbose`), whose description says what a pattern means. */
+  parentSchema?: { description?: string };
 }
 
 /**
@@ -53,6 +92,8 @@ function fieldErrors(validation: AjvError[], context: string | undefined): Field
 
 function describe(error: AjvError): string {
   if (error.keyword === 'format') return `must be a valid ${String(error.params.format).replace(/-/g, ' ')}`;
+  // A regular expression means nothing to a client: the schema's description says what it asks.
+  if (error.keyword === 'pattern') return `must be ${error.parentSchema?.description ?? 'in the expected form'}`;
   if (error.keyword === 'additionalProperties')
     return `has an unknown property ${String(error.params.additionalProperty)}`;
   return error.message ?? 'is invalid';
@@ -79,9 +120,28 @@ function titleFor(status: number): string {
   );
 }
 
+/** The underlying error when a dependency the request needed is away; retrying later may work. */
+function unavailableCause(error: unknown): Error | undefined {
+  return databaseUnavailableCause(error) ?? (isRedisUnavailable(error) ? (error as Error) : undefined);
+}
+
+/** Any route of `app` may meet a dependency that is away: each one documents the 503 it then answers. */
+export function documentUnavailable(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as { response?: Record<string, unknown> } | undefined;
+    if (schema?.response && !schema.response[503]) schema.response = { ...schema.response, ...problems(503) };
+  });
+}
+
 /** One error handler and one not-found handler for the whole app, both answering problem documents. */
 export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const cause = unavailableCause(error);
+    if (cause) {
+      // The cause alone: a wrapping query error would carry the statement and its parameters.
+      request.log.warn({ reason: cause.message, code: (cause as { code?: unknown }).code }, 'dependency unavailable');
+      return send(reply, errors.unavailable('A service this request needs is not answering; try again shortly.'));
+    }
     const known = toAppError(error);
     if (known) {
       if (known.status >= 500) request.log.error({ err: error }, known.message);
@@ -93,7 +153,11 @@ export function registerProblemHandlers(app: FastifyInstance): void {
 
   app.setNotFoundHandler((request, reply) => {
     const url = request.url.split('?')[0] ?? '/';
-    const allowed = METHODS.filter((method) => method !== request.method && app.findRoute({ method, url }));
+    // A route that answers this method and found nothing (a missing file) is a 404, not a 405.
+    const routed = app.findRoute({ method: request.method as HTTPMethods, url });
+    const allowed = routed
+      ? []
+      : METHODS.filter((method) => method !== request.method && app.findRoute({ method, url }));
     return send(
       reply,
       allowed.length > 0 ? errors.methodNotAllowed(request.method, allowed) : errors.routeNotFound(request.method, url),

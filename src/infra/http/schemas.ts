@@ -21,8 +21,28 @@ export const Uuid = Type.String({ format: 'uuid' });
 export const Timestamp = Type.String({ format: 'date-time', description: 'ISO-8601, UTC.' });
 export const IdParams = Type.Object({ id: Uuid });
 
+/**
+ * Text a person types on one line (a name): no control characters (PostgreSQL refuses NUL), and not
+ * blank, since it is stored trimmed.
+ */
+export const OneLine = (options: { maxLength: number }) =>
+  Type.String({
+    minLength: 1,
+    ...options,
+    description: 'one line of text, not blank',
+    pattern: '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$',
+  });
+
+/** The most pages a list serves: past it the offset would only ask the database to skip in vain. */
+export const MAX_PAGE = 1_000_000;
+
 export const PageQuery = Type.Object({
-  page: Type.Integer({ minimum: 1, default: 1, description: 'From 1; a page past the end is empty.' }),
+  page: Type.Integer({
+    minimum: 1,
+    maximum: MAX_PAGE,
+    default: 1,
+    description: 'From 1; a page past the end is empty.',
+  }),
   pageSize: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
 });
 export type PageQuery = Static<typeof PageQuery>;

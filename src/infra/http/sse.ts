@@ -51,7 +51,9 @@ function openEventStream(request: FastifyRequest, reply: FastifyReply): EventStr
   const raw = reply.raw;
   raw.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
+    // Written past Fastify's hooks (the reply is hijacked), so the API's headers are set here too.
+    'cache-control': 'no-store, no-transform',
+    'x-content-type-options': 'nosniff',
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
     'x-request-id': request.id,

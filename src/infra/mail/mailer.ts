@@ -21,6 +21,8 @@ export interface MailerOptions {
   outboxDir: string;
   /** @defaultValue 'Tokenpool <no-reply@tokenpool.local>' */
   from?: string;
+  /** Bound on connecting, on the server's greeting and on a silent socket. @defaultValue 10000 */
+  timeoutMs?: number;
 }
 
 /**
@@ -31,10 +33,17 @@ export function createMailer({
   smtpUrl,
   outboxDir,
   from = 'Tokenpool <no-reply@tokenpool.local>',
+  timeoutMs = 10_000,
 }: MailerOptions): Mailer {
   const compose = { from, textEncoding: 'quoted-printable' as const };
   if (smtpUrl) {
-    const transport: Transporter = nodemailer.createTransport(smtpUrl);
+    // nodemailer waits minutes by default; a send must fail soon enough for its job to be retried.
+    const transport: Transporter = nodemailer.createTransport({
+      url: smtpUrl,
+      connectionTimeout: timeoutMs,
+      greetingTimeout: timeoutMs,
+      socketTimeout: timeoutMs,
+    });
     return {
       async send(message) {
         await transport.sendMail({ ...compose, ...message });
@@ -48,11 +57,12 @@ export function createMailer({
   return {
     async send(message) {
       const info = await transport.sendMail({ ...compose, ...message });
-      await mkdir(outboxDir, { recursive: true });
+      // Each message holds a live link (a reset is an account): for this service's user alone.
+      await mkdir(outboxDir, { recursive: true, mode: 0o700 });
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID()}.eml`;
       // Written aside and renamed, so a reader of the outbox never sees half a message.
       const partial = join(outboxDir, `.${name}.tmp`);
-      await writeFile(partial, info.message as Buffer);
+      await writeFile(partial, info.message as Buffer, { mode: 0o600 });
       await rename(partial, join(outboxDir, name));
     },
     async close() {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { OutageGuard } from '../outage-guard.js';
 
 /**
  * Live progress of long jobs, by id: Redis while several processes share it, memory when embedded.
@@ -28,18 +29,23 @@ export function createMemoryProgressStore(): ProgressStore {
 // Progress outlives a dead worker only as long as it could be useful to a reader.
 const TTL_SECONDS = 24 * 3600;
 
-export function createRedisProgressStore(redis: Redis, prefix: string): ProgressStore {
+/**
+ * Best effort: while Redis is away a write is dropped and a read finds nothing, so readers fall
+ * back to the figures in the database; a job is never failed or held up by its live view.
+ */
+export function createRedisProgressStore(redis: Redis, prefix: string, guard: OutageGuard): ProgressStore {
   const key = (id: string) => `${prefix}:progress:${id}`;
+  const nothing = () => undefined;
   return {
     async set(id, value) {
-      await redis.set(key(id), JSON.stringify(value), 'EX', TTL_SECONDS);
+      await guard.run(() => redis.set(key(id), JSON.stringify(value), 'EX', TTL_SECONDS), nothing);
     },
     async get<T>(id: string) {
-      const raw = await redis.get(key(id));
-      return raw === null ? undefined : (JSON.parse(raw) as T);
+      const raw = await guard.run(() => redis.get(key(id)), nothing);
+      return raw === null || raw === undefined ? undefined : (JSON.parse(raw) as T);
     },
     async remove(id) {
-      await redis.del(key(id));
+      await guard.run(() => redis.del(key(id)), nothing);
     },
   };
 }

@@ -1,48 +1,138 @@
+import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import { type JobHandler, type JobQueue, PermanentJobError } from './queue.js';
+import { claimForRelay, completeJob, failJob, markRelayed, releaseRelayClaims, type StoredJob } from './jobs.sql.js';
+import { type JobFailure, type JobQueue, type JobRegistration, retryDelay } from './queue.js';
+import { describeJobError, runJob } from './run-job.js';
 
 const QUEUE_NAME = 'jobs';
+// Retries end when a job's retry window closes (run-job.ts), not after a count of attempts.
+const UNLIMITED_ATTEMPTS = 1_000_000;
+const BACKOFF_TYPE = 'capped';
+const RELAY_BATCH = 100;
 
 export interface BullmqQueueOptions {
   redis: Redis;
+  db: Db;
   logger: Logger;
+  /** How often the relay looks for committed jobs that no wake-up announced. */
+  pollMs: number;
+  /** How long the relay waits for Redis before it leaves the jobs for its next try. */
+  sendTimeoutMs: number;
+  onFailure: (failure: JobFailure) => Promise<void>;
   /** Key prefix in Redis; tests give each file its own. @defaultValue 'tokenpool' */
   prefix?: string;
 }
 
-/** The production queue: BullMQ on Redis, shared by every `api` and `worker` process. */
-export function createBullmqQueue({ redis, logger, prefix = 'tokenpool' }: BullmqQueueOptions): JobQueue {
+/** The data a relayed job carries on BullMQ: its row in the jobs table, and its payload. */
+interface RelayedJob {
+  id: string;
+  createdAt: number;
+  payload: unknown;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The production queue: a relay moves committed rows of the jobs table to BullMQ on Redis (every
+ * process relays: the one that wrote a job is woken at once, the others poll for what a crash or
+ * an outage left behind), and `worker` processes run them from there.
+ */
+export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
+  const { redis, db, logger, pollMs, sendTimeoutMs, onFailure, prefix = 'tokenpool' } = options;
   const queue = new Queue(QUEUE_NAME, { connection: redis, prefix });
-  queue.on('error', (error) => logger.error({ err: error }, 'job queue error'));
+  queue.on('error', (error) => logger.error({ reason: describeJobError(error) }, 'job queue error'));
   let worker: Worker | undefined;
+  let closed = false;
+  let relaying: Promise<void> | undefined;
+  let relayAgain = false;
+  let relayFailing = false;
+  const relayId = `relay-${randomUUID()}`;
+
+  const send = (jobs: StoredJob[]) =>
+    withTimeout(
+      queue.addBulk(
+        jobs.map((job) => ({
+          name: job.kind,
+          data: { id: job.id, createdAt: job.createdAt, payload: job.payload } satisfies RelayedJob,
+          // The row's id as the job's id: relaying a row twice queues it once.
+          opts: {
+            jobId: `job-${job.id}`,
+            attempts: UNLIMITED_ATTEMPTS,
+            backoff: { type: BACKOFF_TYPE },
+            removeOnComplete: { count: 1000 },
+            removeOnFail: { count: 10_000 },
+          },
+        })),
+      ),
+      sendTimeoutMs,
+      'queueing jobs on Redis',
+    ).then(() => undefined);
+
+  function relay(): void {
+    if (closed) return;
+    if (relaying) {
+      relayAgain = true;
+      return;
+    }
+    relaying = (async () => {
+      do {
+        relayAgain = false;
+        // Claimed for twice the time a send may take: long enough, and soon free if this dies.
+        const jobs = await claimForRelay(db, relayId, RELAY_BATCH, 2 * sendTimeoutMs);
+        if (jobs.length === 0) break;
+        const ids = jobs.map((job) => job.id);
+        try {
+          await send(jobs);
+        } catch (error) {
+          await releaseRelayClaims(db, relayId, ids).catch(() => {});
+          throw error;
+        }
+        await markRelayed(db, relayId, ids);
+        if (jobs.length === RELAY_BATCH) relayAgain = true;
+      } while (relayAgain && !closed);
+      if (relayFailing) logger.info('relaying jobs to Redis again');
+      relayFailing = false;
+    })()
+      .catch((error: unknown) => {
+        // Said once per outage: the jobs wait in the table, and the next poll tries again.
+        if (!relayFailing)
+          logger.warn({ reason: describeJobError(error) }, 'could not relay jobs to Redis; will retry');
+        relayFailing = true;
+      })
+      .finally(() => {
+        relaying = undefined;
+      });
+  }
+
+  const poller = setInterval(relay, pollMs);
+  relay();
 
   return {
-    async enqueue(type, payload) {
-      await queue.add(type.name, payload, {
-        attempts: type.attempts,
-        backoff: { type: 'exponential', delay: type.backoffMs },
-        removeOnComplete: { count: 1000 },
-        removeOnFail: { count: 10_000 },
-      });
-    },
     process(registrations, { concurrency }) {
-      const handlers = new Map<string, JobHandler<unknown>>(registrations.map((r) => [r.type.name, r.handle]));
-      worker = new Worker(
+      const byName = new Map<string, JobRegistration<unknown>>(registrations.map((r) => [r.type.name, r]));
+      worker = new Worker<RelayedJob>(
         QUEUE_NAME,
         async (job) => {
-          const handle = handlers.get(job.name);
-          if (!handle) throw new UnrecoverableError(`no handler for job ${job.name}`);
-          try {
-            await handle(job.data, {
-              attempt: job.attemptsMade + 1,
-              logger: logger.child({ job: job.name, jobId: job.id }),
-            });
-          } catch (error) {
-            if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
-            throw error;
-          }
+          const registration = byName.get(job.name);
+          if (!registration) throw new UnrecoverableError(`no handler for job ${job.name}`);
+          const { id, createdAt, payload } = job.data;
+          const claimed = { id, kind: job.name, payload, createdAt, attempt: job.attemptsMade + 1 };
+          const outcome = await runJob(registration, claimed, { logger, onFailure });
+          if (outcome.kind === 'retry') throw new Error(outcome.error);
+          const record = outcome.kind === 'done' ? completeJob(db, id) : failJob(db, id, outcome.reason);
+          await record.catch((error: unknown) =>
+            logger.warn({ jobId: id, reason: describeJobError(error) }, 'could not record a job run'),
+          );
+          if (outcome.kind === 'given-up') throw new UnrecoverableError(outcome.reason);
         },
         {
           connection: redis,
@@ -53,20 +143,26 @@ export function createBullmqQueue({ redis, logger, prefix = 'tokenpool' }: Bullm
           lockDuration: 10_000,
           stalledInterval: 5_000,
           maxStalledCount: 5,
+          settings: {
+            backoffStrategy: (attemptsMade, _type, _error, job) => {
+              const registration = job ? byName.get(job.name) : undefined;
+              return registration ? retryDelay(registration.retry, attemptsMade) : 1000;
+            },
+          },
         },
       );
-      worker.on('failed', (job, error) =>
-        logger.warn({ job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, err: error }, 'job failed'),
-      );
-      worker.on('error', (error) => logger.error({ err: error }, 'job worker error'));
+      worker.on('error', (error) => logger.error({ reason: describeJobError(error) }, 'job worker error'));
+    },
+    wake() {
+      setImmediate(relay);
     },
     async close() {
+      closed = true;
+      clearInterval(poller);
+      await relaying;
       // Worker.close waits for the jobs it is running to finish.
       await worker?.close();
       await queue.close();
-    },
-    async ping() {
-      await redis.ping();
     },
   };
 }

@@ -1,21 +1,29 @@
 import type { Logger } from '../logger.js';
 
-/** A kind of job: its name on the queue, its payload type and how often it is retried. */
+/** A kind of job: its name in the jobs table and on the queue, and its payload type. */
 export interface JobType<Payload> {
   readonly name: string;
-  /** How many times the job runs at most, the first run included. @defaultValue 5 */
-  readonly attempts: number;
-  /** Delay before the first retry; each further retry waits twice as long. @defaultValue 1000 */
-  readonly backoffMs: number;
   /** Carries the payload type only; never set. */
   readonly payload?: Payload;
 }
 
-export function defineJob<Payload>(
-  name: string,
-  options: { attempts?: number; backoffMs?: number } = {},
-): JobType<Payload> {
-  return { name, attempts: options.attempts ?? 5, backoffMs: options.backoffMs ?? 1000 };
+export function defineJob<Payload>(name: string): JobType<Payload> {
+  return { name };
+}
+
+/** How a failing job is retried: capped exponential backoff with jitter, for a while. */
+export interface RetryPolicy {
+  /** How long after the job was written it is still retried; then it is given up. */
+  readonly retryForMs: number;
+  /** The first retry's delay; each further one doubles, up to `maxBackoffMs`. */
+  readonly backoffMs: number;
+  readonly maxBackoffMs: number;
+}
+
+/** The delay before retry number `attempt` (1 after the first failure), within ±20% jitter. */
+export function retryDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** Math.min(attempt - 1, 30));
+  return Math.round(base * (0.8 + 0.4 * random()));
 }
 
 export interface JobContext {
@@ -29,30 +37,42 @@ export type JobHandler<Payload> = (payload: Payload, context: JobContext) => Pro
 export interface JobRegistration<Payload = never> {
   readonly type: JobType<Payload>;
   readonly handle: JobHandler<Payload>;
+  readonly retry: RetryPolicy;
+  /** Called once when the job is given up, to leave what it was doing in a final state. */
+  readonly giveUp?: (payload: Payload, reason: string) => Promise<void>;
 }
 
 /** Pairs a job type with its handler, keeping the payload types in step. */
-export function registerJob<Payload>(type: JobType<Payload>, handle: JobHandler<Payload>): JobRegistration<unknown> {
-  return { type, handle } as unknown as JobRegistration<unknown>;
+export function registerJob<Payload>(
+  type: JobType<Payload>,
+  handle: JobHandler<Payload>,
+  options: { retry: RetryPolicy; giveUp?: (payload: Payload, reason: string) => Promise<void> },
+): JobRegistration<unknown> {
+  return { type, handle, ...options } as unknown as JobRegistration<unknown>;
 }
 
-/** Thrown by a handler when running the job again cannot help: the queue gives up at once. */
+/** Thrown by a handler when running the job again cannot help: the job is given up at once. */
 export class PermanentJobError extends Error {
   override name = 'PermanentJobError';
 }
 
-/**
- * Jobs are delivered at least once: a handler must be safe to run twice with the same payload.
- */
-export interface JobQueue {
-  enqueue<Payload>(type: JobType<Payload>, payload: Payload): Promise<void>;
-  /** Starts running jobs in this process. */
-  process(registrations: readonly JobRegistration<unknown>[], options: { concurrency: number }): void;
-  /** Stops taking jobs, waits for the running ones to finish, closes connections. */
-  close(): Promise<void>;
-  ping(): Promise<void>;
+/** What a runner reports when it gives a job up: recorded for an admin, with no payload. */
+export interface JobFailure {
+  kind: string;
+  jobId: string;
+  attempts: number;
+  reason: string;
 }
 
-export function retryDelay(backoffMs: number, attempt: number): number {
-  return backoffMs * 2 ** (attempt - 1);
+/**
+ * Runs the jobs written to the jobs table (see jobs.sql.ts). Jobs are delivered at least once: a
+ * handler must be safe to run twice with the same payload.
+ */
+export interface JobQueue {
+  /** Starts running jobs in this process. */
+  process(registrations: readonly JobRegistration<unknown>[], options: { concurrency: number }): void;
+  /** A job was just committed: look now rather than at the next poll. */
+  wake(): void;
+  /** Stops taking jobs, waits for the running ones to finish, closes connections. */
+  close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { OutageGuard } from '../outage-guard.js';
 
 export interface RateLimitResult {
   allowed: boolean;
@@ -40,12 +41,22 @@ if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return { count, redis.call('PTTL', KEYS[1]) }
 `;
 
-/** Shared by every process that uses the same Redis. */
-export function createRedisRateLimiter(redis: Redis, prefix: string): RateLimiter {
+/**
+ * Shared by every process that uses the same Redis. While Redis is away each process counts on
+ * its own (the limits hold per process) rather than let a login wait on Redis or go unlimited.
+ */
+export function createRedisRateLimiter(redis: Redis, prefix: string, guard: OutageGuard): RateLimiter {
+  const local = createMemoryRateLimiter();
   return {
-    async hit(key, limit, windowMs) {
-      const [count, ttl] = (await redis.eval(HIT_SCRIPT, 1, `${prefix}:rate:${key}`, windowMs)) as [number, number];
-      return { allowed: count <= limit, retryAfterMs: Math.max(ttl, 0) };
+    hit(key, limit, windowMs) {
+      return guard.run(
+        async () => {
+          const reply = await redis.eval(HIT_SCRIPT, 1, `${prefix}:rate:${key}`, windowMs);
+          const [count, ttl] = reply as [number, number];
+          return { allowed: count <= limit, retryAfterMs: Math.max(ttl, 0) };
+        },
+        () => local.hit(key, limit, windowMs),
+      );
     },
   };
 }

@@ -25,12 +25,13 @@ export function createFileStorage(dir: string): UploadStorage {
   const path = (key: string) => join(dir, key);
   return {
     async save(source, ...transforms) {
-      await mkdir(dir, { recursive: true });
+      // Uploads hold personal data: for this service's user alone.
+      await mkdir(dir, { recursive: true, mode: 0o700 });
       const key = `${randomUUID()}.csv`;
       // Written aside and renamed, so a reader never sees half an upload.
       const partial = path(`.${key}.partial`);
       try {
-        await pipeline([source, ...transforms, createWriteStream(partial, { flags: 'wx' })]);
+        await pipeline([source, ...transforms, createWriteStream(partial, { flags: 'wx', mode: 0o600 })]);
         await rename(partial, path(key));
       } catch (error) {
         await rm(partial, { force: true });

@@ -19,6 +19,7 @@ export const AUDIT_ACTIONS = [
   'import.queued',
   'import.completed',
   'import.failed',
+  'job.failed',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -1,17 +1,31 @@
 import Type from 'typebox';
+import { OneLine } from '../../infra/http/schemas.js';
 import { User } from '../users/users.schemas.js';
 
 // Surrounding spaces are allowed: e-mails are trimmed (and lower-cased) before use.
 const Email = Type.String({ format: 'email', maxLength: 320, examples: ['ada@example.com'] });
 const Password = Type.String({ minLength: 8, maxLength: 128 });
-const OpaqueToken = Type.String({ minLength: 1, maxLength: 512 });
+// Tokens this service makes are base64url; anything else is refused before any lookup.
+const OpaqueToken = Type.String({
+  minLength: 1,
+  maxLength: 512,
+  pattern: '^[A-Za-z0-9_-]+$',
+  description: 'a token from this service (letters, digits, - and _)',
+});
+// A real birth date: from 1900 (the service also refuses one in the future).
+const BirthDate = Type.String({
+  format: 'date',
+  pattern: '^(19|2\\d)\\d\\d-',
+  description: 'a date from 1900-01-01 on, YYYY-MM-DD',
+  examples: ['1990-04-12'],
+});
 
 export const RegisterBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 255 }),
+    name: OneLine({ maxLength: 255 }),
     email: Email,
     password: Password,
-    birthDate: Type.Optional(Type.Union([Type.String({ format: 'date' }), Type.Null()])),
+    birthDate: Type.Optional(Type.Union([BirthDate, Type.Null()])),
   },
   { additionalProperties: false },
 );

@@ -2,6 +2,7 @@ import type { Deps } from '../../deps.js';
 import type { Executor } from '../../infra/db/database.js';
 import { errors } from '../../infra/http/errors.js';
 import type { RequestContext } from '../../infra/http/request-context.js';
+import { enqueueJob } from '../../infra/queue/jobs.sql.js';
 import { insertAuditEntry } from '../audit/audit.sql.js';
 import {
   findUserByEmail,
@@ -14,7 +15,7 @@ import {
 } from '../users/users.sql.js';
 import type { AccessClaims } from './access-tokens.js';
 import { passwordResetEmailJob, welcomeEmailJob } from './email-jobs.js';
-import { consumeOneTimeToken, spendAllOneTimeTokens } from './one-time-tokens.sql.js';
+import { consumeOneTimeToken, isLiveOneTimeToken, spendAllOneTimeTokens } from './one-time-tokens.sql.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { hashToken, newOpaqueToken } from './secure-tokens.js';
 import {
@@ -90,9 +91,10 @@ export function createAuthService(
           target: { type: 'user', id: created.id },
           context,
         });
+        await enqueueJob(tx, welcomeEmailJob, { userId: created.id });
         return created;
       });
-      await queue.enqueue(welcomeEmailJob, { userId: user.id });
+      queue.wake();
       return user;
     },
 
@@ -183,16 +185,23 @@ export function createAuthService(
       const email = normalizeEmail(rawEmail);
       await limit('forgot-password', email, context);
       const user = await findUserByEmail(db, email);
-      await insertAuditEntry(db, {
-        action: 'auth.password_reset_requested',
-        userId: user?.id ?? null,
-        metadata: user ? {} : { email, reason: 'unknown_email' },
-        context,
+      await db.transaction(async (tx) => {
+        await insertAuditEntry(tx, {
+          action: 'auth.password_reset_requested',
+          userId: user?.id ?? null,
+          metadata: user ? {} : { email, reason: 'unknown_email' },
+          context,
+        });
+        if (user) await enqueueJob(tx, passwordResetEmailJob, { userId: user.id });
       });
-      if (user) await queue.enqueue(passwordResetEmailJob, { userId: user.id });
+      if (user) queue.wake();
     },
 
     async resetPassword(input: { token: string; password: string }, context: RequestContext): Promise<void> {
+      // Hashing costs tens of milliseconds of CPU: a bogus token must not get that far.
+      if (!(await isLiveOneTimeToken(db, hashToken(input.token), 'password_reset'))) {
+        throw errors.invalidOneTimeToken();
+      }
       const passwordHash = await hashPassword(input.password);
       await db.transaction(async (tx) => {
         // The token is spent before the password changes, in the same transaction: of two racing

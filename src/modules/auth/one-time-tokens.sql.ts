@@ -16,6 +16,22 @@ export async function insertOneTimeToken(
   });
 }
 
+/** Whether a token could be spent now; it decides nothing (see consumeOneTimeToken). */
+export async function isLiveOneTimeToken(executor: Executor, tokenHash: string, purpose: OneTimePurpose) {
+  const rows = await executor
+    .select({ userId: oneTimeTokens.userId })
+    .from(oneTimeTokens)
+    .where(
+      and(
+        eq(oneTimeTokens.tokenHash, tokenHash),
+        eq(oneTimeTokens.purpose, purpose),
+        isNull(oneTimeTokens.usedAt),
+        gt(oneTimeTokens.expiresAt, sql`now()`),
+      ),
+    );
+  return rows.length > 0;
+}
+
 /**
  * Spends a token and returns its user, in one conditional UPDATE: of two requests racing with the
  * same token, exactly one gets the user back.

@@ -11,7 +11,7 @@ describe('POST /auth/register', () => {
       name: '  Ada Lovelace ',
       email: `  ${email.toUpperCase()} `,
       password: PASSWORD,
-      birthDate: '1815-12-10',
+      birthDate: '1915-12-10',
     });
     expect(response.statusCode, response.body).toBe(201);
     const { user } = response.json();
@@ -19,7 +19,7 @@ describe('POST /auth/register', () => {
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       name: 'Ada Lovelace',
       email: email.toLowerCase(),
-      birthDate: '1815-12-10',
+      birthDate: '1915-12-10',
       role: 'user',
       emailVerifiedAt: null,
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),

@@ -1,15 +1,41 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import type { Deps } from '../../deps.js';
 import { errors } from '../../infra/http/errors.js';
-import { problems } from '../../infra/http/schemas.js';
+import { Problem } from '../../infra/http/schemas.js';
 
-const Status = Type.Object({ status: Type.Literal('ok') });
+const Live = Type.Object({ status: Type.Literal('ok') });
+
+const State = Type.Union([Type.Literal('up'), Type.Literal('down')]);
+const Checks = Type.Object(
+  { database: State, redis: Type.Optional(State) },
+  { description: 'Whether each dependency answered in time; `redis` only when REDIS_URL is set.' },
+);
+const Ready = Type.Object({ status: Type.Literal('ok'), checks: Checks });
+const NotReady = Type.Object(
+  { ...Problem.properties, checks: Checks },
+  { description: 'A problem document (code UNAVAILABLE, with Retry-After) naming what is down.' },
+);
+
+/** Up when the ping answers within `timeoutMs`; a ping still waiting then counts as down. */
+async function check(ping: () => Promise<unknown>, timeoutMs: number): Promise<Static<typeof State>> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<Static<typeof State>>((resolve) => {
+    timer = setTimeout(() => resolve('down'), timeoutMs);
+  });
+  const answered = ping().then(
+    () => 'up' as const,
+    () => 'down' as const,
+  );
+  const state = await Promise.race([answered, late]);
+  clearTimeout(timer);
+  return state;
+}
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
   app.get(
     '/health/live',
-    { schema: { tags: ['health'], summary: 'The process is up', response: { 200: Status } } },
+    { schema: { tags: ['health'], summary: 'The process is up', response: { 200: Live } } },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -19,17 +45,23 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
       schema: {
         tags: ['health'],
         summary: 'The database and, when used, Redis answer',
-        response: { 200: Status, ...problems(503) },
+        description: 'Answers within READINESS_TIMEOUT_MS (and a little), whatever the dependencies do.',
+        response: { 200: Ready, 503: NotReady },
       },
     },
     async (request) => {
-      const checks = await Promise.allSettled([deps.database.ping(), deps.queue.ping()]);
-      const failed = ['database', 'queue'].filter((_, i) => checks[i]?.status === 'rejected');
-      if (failed.length > 0) {
-        request.log.warn({ failed }, 'readiness check failed');
-        throw errors.unavailable(`Not ready: ${failed.join(', ')} did not answer.`);
+      const timeoutMs = deps.config.READINESS_TIMEOUT_MS;
+      const pings = Object.entries(deps.pings).flatMap(([name, ping]) => (ping ? [[name, ping] as const] : []));
+      const states = await Promise.all(
+        pings.map(async ([name, ping]) => [name, await check(ping, timeoutMs)] as const),
+      );
+      const checks = Object.fromEntries(states) as Static<typeof Checks>;
+      const down = states.filter(([, state]) => state === 'down').map(([name]) => name);
+      if (down.length > 0) {
+        request.log.warn({ down }, 'not ready');
+        throw errors.unavailable(`Not ready: ${down.join(', ')} did not answer.`, { checks });
       }
-      return { status: 'ok' as const };
+      return { status: 'ok' as const, checks };
     },
   );
 };

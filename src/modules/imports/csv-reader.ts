@@ -94,22 +94,29 @@ export type CsvRecord =
 /**
  * Every record of the file, in order, with the line it starts on; records the parser cannot read
  * (a stray quote) come as `unparsable` at their place, so counting records is deterministic.
- * Blank lines are skipped; the first record is the header.
+ * Blank lines are skipped; the first record is the header. The parser reports a skipped record as
+ * soon as it reads it, possibly before records above it have come out: it waits for its turn.
  */
 export async function* readRecords(source: Readable, encoding: Encoding, delimiter: string): AsyncGenerator<CsvRecord> {
   const skipped: CsvRecord[] = [];
+  let lastSkippedLine = -1;
   const parser = source.pipe(decodeToLf(encoding)).pipe(
     parse({
       delimiter,
       bom: true,
       info: true,
+      raw: true,
       relax_column_count: true,
       skip_empty_lines: true,
       skip_records_with_error: true,
       on_skip: (error, raw) => {
+        const line = Number((error as { lines?: number } | undefined)?.lines ?? 0);
+        // One record can break more than once (each stray quote): it is still one bad row.
+        if (line === lastSkippedLine) return undefined;
+        lastSkippedLine = line;
         skipped.push({
           kind: 'unparsable',
-          line: Number((error as { lines?: number } | undefined)?.lines ?? 0),
+          line,
           message: error?.message.replace(/ at line \d+.*$/, '') ?? 'unreadable record',
           raw: raw ?? '',
         });
@@ -119,13 +126,14 @@ export async function* readRecords(source: Readable, encoding: Encoding, delimit
   );
   source.on('error', (error) => parser.destroy(error));
   for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-    while (skipped.length > 0) yield skipped.shift() as CsvRecord;
     // `lines` is where the record ends; its quoted line breaks say how far back it began.
     let breaks = 0;
     for (const value of record) {
       for (let at = value.indexOf('\n'); at >= 0; at = value.indexOf('\n', at + 1)) breaks += 1;
     }
-    yield { kind: 'row', line: info.lines - breaks, values: record };
+    const line = info.lines - breaks;
+    while (skipped.length > 0 && (skipped[0] as CsvRecord).line < line) yield skipped.shift() as CsvRecord;
+    yield { kind: 'row', line, values: record };
   }
   while (skipped.length > 0) yield skipped.shift() as CsvRecord;
 }

@@ -56,7 +56,18 @@ function parseBirthDate(value: string, today: string): string | { error: string 
   }
   const normalized = date.toISOString().slice(0, 10);
   if (normalized > today) return { error: `birth date "${value}" is in the future` };
+  if (year < 1900) return { error: `birth date "${value}" is before 1900` };
   return normalized;
+}
+
+// Control characters other than a tab or a line break (a quoted cell may wrap, and keeps it): NUL
+// above all, which PostgreSQL refuses in text and which would fail the whole batch.
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09 && code !== 0x0a) || code === 0x7f) return true;
+  }
+  return false;
 }
 
 /** A valid row, normalized, or the reasons it is not. */
@@ -68,6 +79,7 @@ export function validateRow(values: string[], columns: ColumnMap, today: string)
   const problems: string[] = [];
   const name = get('name');
   if (name.length === 0) problems.push('name is empty');
+  else if (hasControlCharacter(name)) problems.push('name has control characters');
   else if (name.length > 255) problems.push('name is longer than 255 characters');
   const email = get('email').toLowerCase();
   if (!isEmail(email)) problems.push(email ? `e-mail "${email}" is not valid` : 'e-mail is empty');

@@ -17,13 +17,49 @@ import {
   markProcessing,
 } from './imports.sql.js';
 
-export const importUsersJob = defineJob<{ importId: string }>('users.import', { attempts: 5, backoffMs: 2000 });
+export const importUsersJob = defineJob<{ importId: string }>('users.import');
 
 type ImportDeps = Pick<Deps, 'db' | 'storage' | 'progress' | 'events' | 'logger'>;
 
 /** A batch is committed every this many records, or sooner (see `due`). */
 const BATCH_RECORDS = 5000;
 const BATCH_MAX_MS = 1000;
+
+type Ending = { status: 'completed' } | { status: 'failed'; reason: string };
+
+/** Ends the import once, audits how (with no user: a job did it) and tells the subscribers. */
+async function finish(deps: ImportDeps, id: string, outcome: Ending): Promise<void> {
+  const ended = await deps.db.transaction(async (tx) => {
+    const row = await finishImport(tx, id, outcome);
+    if (!row) return undefined;
+    await insertAuditEntry(tx, {
+      action: outcome.status === 'completed' ? 'import.completed' : 'import.failed',
+      userId: null,
+      target: { type: 'import', id },
+      metadata:
+        outcome.status === 'failed'
+          ? { reason: outcome.reason }
+          : {
+              processedRows: row.processedRows,
+              createdRows: row.createdRows,
+              duplicateRows: row.duplicateRows,
+              invalidRows: row.invalidRows,
+            },
+      context: NO_REQUEST,
+    });
+    return row;
+  });
+  if (ended) await announce(presentImport(ended), deps.progress, deps.events);
+}
+
+/**
+ * When the import's job is given up, the import ends `failed`: it never stays `processing`. What
+ * went wrong is in the audit log's job.failed entry, for an admin; the import says only that.
+ */
+export function importGivenUp(deps: ImportDeps) {
+  return ({ importId }: { importId: string }) =>
+    finish(deps, importId, { status: 'failed', reason: 'The import failed again and again and was given up.' });
+}
 
 /**
  * Imports one uploaded file, resuming from the last committed checkpoint. Safe to run twice or to
@@ -32,31 +68,7 @@ const BATCH_MAX_MS = 1000;
  */
 export function importUsersHandler(deps: ImportDeps): JobHandler<{ importId: string }> {
   const { db, storage, progress, events, logger } = deps;
-
-  /** Ends the import, audits how (with no user: a job did it) and tells the subscribers. */
-  async function finish(id: string, outcome: { status: 'completed' } | { status: 'failed'; reason: string }) {
-    const ended = await db.transaction(async (tx) => {
-      const row = await finishImport(tx, id, outcome);
-      await insertAuditEntry(tx, {
-        action: outcome.status === 'completed' ? 'import.completed' : 'import.failed',
-        userId: null,
-        target: { type: 'import', id },
-        metadata:
-          outcome.status === 'failed'
-            ? { reason: outcome.reason }
-            : {
-                processedRows: row?.processedRows,
-                createdRows: row?.createdRows,
-                duplicateRows: row?.duplicateRows,
-                invalidRows: row?.invalidRows,
-              },
-        context: NO_REQUEST,
-      });
-      return row;
-    });
-    if (ended) await announce(presentImport(ended), progress, events);
-  }
-  const fail = (id: string, reason: string) => finish(id, { status: 'failed', reason });
+  const fail = (id: string, reason: string) => finish(deps, id, { status: 'failed', reason });
 
   return async ({ importId }) => {
     const record = await findImport(db, importId);
@@ -142,7 +154,7 @@ export function importUsersHandler(deps: ImportDeps): JobHandler<{ importId: str
       throw error;
     }
 
-    await finish(importId, { status: 'completed' });
+    await finish(deps, importId, { status: 'completed' });
   };
 }
 

@@ -5,6 +5,7 @@ import { AppError, errors } from '../../infra/http/errors.js';
 import { requestContext } from '../../infra/http/request-context.js';
 import { IdParams, Paged, PageQuery, pageOf, pageOffset, problems } from '../../infra/http/schemas.js';
 import { type EventStream, streamChannel } from '../../infra/http/sse.js';
+import { enqueueJob } from '../../infra/queue/jobs.sql.js';
 import { insertAuditEntry } from '../audit/audit.sql.js';
 import { principal } from '../auth/authenticate.js';
 import { currentStatus, type ImportStatus, importChannel, isFinished, presentImport } from './import-status.js';
@@ -93,9 +94,10 @@ export const importsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
           metadata: { fileName: created.fileName, sizeBytes: saved.size },
           context: requestContext(request),
         });
+        await enqueueJob(tx, importUsersJob, { importId: created.id });
         return created;
       });
-      await queue.enqueue(importUsersJob, { importId: record.id });
+      queue.wake();
       return reply
         .status(202)
         .header('location', `${request.url.split('?')[0]}/${record.id}`)

@@ -1,4 +1,4 @@
-import { count, desc, eq, sql } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { type Db, type Executor, pgArray, queryRows } from '../../infra/db/database.js';
 import { type ImportError, userImports } from '../../infra/db/schema.js';
 import type { ImportRow } from './import-rows.js';
@@ -34,15 +34,6 @@ export async function listImports(executor: Executor, limit: number, offset: num
 export async function countImports(executor: Executor): Promise<number> {
   const [row] = await executor.select({ total: count() }).from(userImports);
   return row?.total ?? 0;
-}
-
-/** Imports that a process stopped in the middle of, to queue again where no queue remembers them. */
-export async function findUnfinishedImports(executor: Executor): Promise<string[]> {
-  const rows = await executor
-    .select({ id: userImports.id })
-    .from(userImports)
-    .where(sql`${userImports.status} in ('queued', 'processing')`);
-  return rows.map((row) => row.id);
 }
 
 export async function markProcessing(executor: Executor, id: string): Promise<void> {
@@ -128,7 +119,8 @@ export async function finishImport(
       finishedAt: sql`now()`,
       startedAt: sql`coalesce(${userImports.startedAt}, now())`,
     })
-    .where(eq(userImports.id, id))
+    // An import ends once: a job given up after another run finished it changes nothing.
+    .where(and(eq(userImports.id, id), inArray(userImports.status, ['queued', 'processing'])))
     .returning();
   return row;
 }

@@ -15,18 +15,17 @@ const notText = () =>
   new AppError(415, 'NOT_A_CSV', 'Unsupported media type', 'The file is not text: upload a CSV file.');
 
 /**
- * Passes the upload through, refusing it as soon as its first bytes show it is not text (a
- * known binary signature, or a NUL byte, which no CSV holds).
+ * Passes the upload through, refusing it as soon as its bytes show it is not text: a known binary
+ * signature at the start, or a NUL byte anywhere (no CSV holds one, and PostgreSQL text cannot).
  */
 export function textOnly(): Transform {
-  let checked = false;
+  let first = true;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      if (!checked) {
-        checked = true;
-        const binary = BINARY_SIGNATURES.some((signature) => chunk.subarray(0, signature.length).equals(signature));
-        if (binary || chunk.subarray(0, 8192).includes(0)) return callback(notText());
-      }
+      const binary =
+        first && BINARY_SIGNATURES.some((signature) => chunk.subarray(0, signature.length).equals(signature));
+      first = false;
+      if (binary || chunk.includes(0)) return callback(notText());
       callback(null, chunk);
     },
   });

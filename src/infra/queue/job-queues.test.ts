@@ -1,0 +1,246 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testEnvironment } from '../../../test/helpers/environment.js';
+import { type Harness, startHarness } from '../../../test/helpers/harness.js';
+import { waitFor } from '../../../test/helpers/processes.js';
+import { type Db, queryRows } from '../db/database.js';
+import { createBullmqQueue } from './bullmq-queue.js';
+import { createDatabaseQueue } from './database-queue.js';
+import { enqueueJob } from './jobs.sql.js';
+import {
+  defineJob,
+  type JobFailure,
+  type JobQueue,
+  PermanentJobError,
+  type RetryPolicy,
+  registerJob,
+} from './queue.js';
+
+const logger = pino({ level: 'silent' });
+const FAST: RetryPolicy = { retryForMs: 60_000, backoffMs: 20, maxBackoffMs: 40 };
+
+let harness: Harness;
+let db: Db;
+const redisPrefix = `tokenpool-test-${randomBytes(6).toString('hex')}`;
+const redis = testEnvironment.redisUrl
+  ? new Redis(testEnvironment.redisUrl, { maxRetriesPerRequest: null })
+  : undefined;
+
+beforeAll(async () => {
+  // Only its database: these tests build their own queues on it.
+  harness = await startHarness({}, { workers: false });
+  db = harness.runtime.db;
+  // The service's own relay would take these tests' jobs to its own queue.
+  await harness.runtime.queue.close();
+});
+afterAll(async () => {
+  if (redis) {
+    const keys = await redis.keys(`${redisPrefix}:*`);
+    if (keys.length > 0) await redis.unlink(...keys);
+    await redis.quit();
+  }
+  await harness.close();
+});
+
+const jobRow = async (kind: string) =>
+  (
+    await queryRows<{ status: string; attempts: number; lastError: string | null }>(
+      db,
+      sql`select status, attempts, last_error as "lastError" from jobs where kind = ${kind}`,
+    )
+  )[0];
+
+type QueueFactory = (onFailure: (failure: JobFailure) => Promise<void>) => JobQueue;
+
+const runners: Array<[string, QueueFactory | undefined]> = [
+  ['the database runner', (onFailure) => createDatabaseQueue({ db, logger, pollMs: 50, onFailure, soleRunner: false })],
+  [
+    'BullMQ behind the relay',
+    redis
+      ? (onFailure) =>
+          createBullmqQueue({ redis, db, logger, pollMs: 50, sendTimeoutMs: 2000, onFailure, prefix: redisPrefix })
+      : undefined,
+  ],
+];
+
+describe.each(runners)('%s', (_name, factory) => {
+  const kinds = (label: string) => `${label}-${randomBytes(4).toString('hex')}`;
+
+  it.runIf(factory)(
+    'retries a transient failure with growing delays, gives a permanent one up at once, and records it',
+    async () => {
+      const failures: JobFailure[] = [];
+      const queue = (factory as QueueFactory)(async (failure) => {
+        failures.push(failure);
+      });
+      const flaky = defineJob<{ n: number }>(kinds('flaky'));
+      const doomed = defineJob<{ n: number }>(kinds('doomed'));
+      const runs: Record<'flaky' | 'doomed', Array<{ attempt: number; at: number }>> = { flaky: [], doomed: [] };
+      queue.process(
+        [
+          registerJob(
+            flaky,
+            async (_payload, { attempt }) => {
+              runs.flaky.push({ attempt, at: Date.now() });
+              if (attempt < 3) throw new Error('transient');
+            },
+            { retry: FAST },
+          ),
+          registerJob(
+            doomed,
+            async (_payload, { attempt }) => {
+              runs.doomed.push({ attempt, at: Date.now() });
+              throw new PermanentJobError('cannot succeed');
+            },
+            { retry: FAST },
+          ),
+        ],
+        { concurrency: 2 },
+      );
+      await db.transaction(async (tx) => {
+        await enqueueJob(tx, flaky, { n: 1 });
+        await enqueueJob(tx, doomed, { n: 2 });
+      });
+      queue.wake();
+      await waitFor(
+        async () => runs.flaky.length === 3 && (await jobRow(flaky.name)) === undefined,
+        10_000,
+        () => `flaky ran ${runs.flaky.length} times`,
+      );
+      await waitFor(
+        async () => (await jobRow(doomed.name))?.status === 'failed',
+        5000,
+        () => 'doomed not failed',
+      );
+      await queue.close();
+      expect(runs.flaky.map((run) => run.attempt)).toEqual([1, 2, 3]);
+      expect(runs.doomed.map((run) => run.attempt)).toEqual([1]);
+      expect(failures).toEqual([
+        { kind: doomed.name, jobId: expect.any(String), attempts: 1, reason: 'PermanentJobError: cannot succeed' },
+      ]);
+      expect(await jobRow(doomed.name)).toMatchObject({
+        status: 'failed',
+        lastError: 'PermanentJobError: cannot succeed',
+      });
+    },
+  );
+
+  it.runIf(factory)(
+    'gives a job up when its retry window closes, after its registration ends what it began',
+    async () => {
+      const failures: JobFailure[] = [];
+      const givenUp: string[] = [];
+      const queue = (factory as QueueFactory)(async (failure) => {
+        failures.push(failure);
+      });
+      const stubborn = defineJob<{ name: string }>(kinds('stubborn'));
+      let runs = 0;
+      queue.process(
+        [
+          registerJob(
+            stubborn,
+            async () => {
+              runs += 1;
+              throw new Error('still down');
+            },
+            {
+              retry: { retryForMs: 300, backoffMs: 20, maxBackoffMs: 50 },
+              giveUp: async ({ name }, reason) => {
+                givenUp.push(`${name}: ${reason}`);
+              },
+            },
+          ),
+        ],
+        { concurrency: 1 },
+      );
+      await db.transaction((tx) => enqueueJob(tx, stubborn, { name: 'x' }));
+      queue.wake();
+      await waitFor(
+        async () => (await jobRow(stubborn.name))?.status === 'failed',
+        10_000,
+        () => 'not given up',
+      );
+      await queue.close();
+      expect(runs).toBeGreaterThan(2);
+      expect(givenUp).toEqual(['x: Error: still down']);
+      expect(failures).toEqual([
+        { kind: stubborn.name, jobId: expect.any(String), attempts: runs, reason: 'Error: still down' },
+      ]);
+    },
+  );
+
+  it.runIf(factory)('runs a job committed with no wake-up, as a crash right after the commit leaves it', async () => {
+    const queue = (factory as QueueFactory)(async () => {});
+    const orphan = defineJob<{ n: number }>(kinds('orphan'));
+    const seen: number[] = [];
+    queue.process(
+      [
+        registerJob(
+          orphan,
+          async ({ n }) => {
+            seen.push(n);
+          },
+          { retry: FAST },
+        ),
+      ],
+      { concurrency: 1 },
+    );
+    await db.transaction((tx) => enqueueJob(tx, orphan, { n: 7 }));
+    await waitFor(
+      () => seen.length > 0,
+      5000,
+      () => 'the poll did not find the job',
+    );
+    await queue.close();
+    expect(seen).toEqual([7]);
+  });
+});
+
+describe('the database runner after a crash', () => {
+  it('runs a job whose claim was left by a dead runner: at once when it is the only runner, else once the claim lapses', async () => {
+    const stranded = defineJob<{ n: number }>(`stranded-${randomBytes(4).toString('hex')}`);
+    const seen: string[] = [];
+    const strand = (n: number, lapse: string) =>
+      db.execute(
+        sql`insert into jobs (kind, payload, locked_by, locked_until, attempts)
+            values (${stranded.name}, ${JSON.stringify({ n })}::jsonb, 'dead', clock_timestamp() + ${lapse}::interval, 1)`,
+      );
+    const run = async (soleRunner: boolean) => {
+      const queue = createDatabaseQueue({ db, logger, pollMs: 50, onFailure: async () => {}, soleRunner });
+      queue.process(
+        [
+          registerJob(
+            stranded,
+            async ({ n }, { attempt }) => {
+              seen.push(`${n}@${attempt}`);
+            },
+            { retry: FAST },
+          ),
+        ],
+        { concurrency: 1 },
+      );
+      return queue;
+    };
+    await strand(1, '1 hour');
+    const sole = await run(true);
+    await waitFor(
+      () => seen.length === 1,
+      5000,
+      () => 'the sole runner did not release the claim',
+    );
+    await sole.close();
+
+    await strand(2, '300 milliseconds');
+    const shared = await run(false);
+    await waitFor(
+      () => seen.length === 2,
+      5000,
+      () => 'the claim never lapsed',
+    );
+    await shared.close();
+    expect(seen).toEqual(['1@2', '2@2']);
+  });
+});

@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signInAdmin } from './helpers/admin.js';
+import { expectProblem, PASSWORD, uniqueEmail } from './helpers/client.js';
+import { testEnvironment } from './helpers/environment.js';
+import { type FaultMode, type FaultProxy, startFaultProxy, targetOf, throughProxy } from './helpers/fault-proxy.js';
+import { type Harness, startHarness } from './helpers/harness.js';
+import { waitFor } from './helpers/processes.js';
+
+const { databaseUrl, redisUrl } = testEnvironment;
+
+// Each call comes from its own address unless a test says otherwise, so per-IP limits stay apart.
+let addresses = 0;
+const freshAddress = () => `10.9.${Math.floor(addresses / 250)}.${(addresses++ % 250) + 1}`;
+
+interface Call {
+  body?: object;
+  token?: string;
+  ip?: string;
+}
+
+function call(app: FastifyInstance, method: 'GET' | 'POST', url: string, { body, token, ip }: Call = {}) {
+  return app.inject({
+    method,
+    url,
+    ...(body ? { payload: body } : {}),
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    remoteAddress: ip ?? freshAddress(),
+  });
+}
+
+/** The answer and how long it took, in milliseconds. */
+async function timed(answer: Promise<LightMyRequestResponse>) {
+  const started = performance.now();
+  const response = await answer;
+  return { response, ms: performance.now() - started };
+}
+
+const ready = (app: FastifyInstance) => timed(call(app, 'GET', '/health/ready'));
+
+async function signUp(app: FastifyInstance) {
+  const email = uniqueEmail();
+  const registered = await call(app, 'POST', '/api/v1/auth/register', {
+    body: { name: 'Faulty', email, password: PASSWORD },
+  });
+  expect(registered.statusCode, registered.body).toBe(201);
+  const login = await call(app, 'POST', '/api/v1/auth/login', { body: { email, password: PASSWORD } });
+  expect(login.statusCode, login.body).toBe(200);
+  return { email, ...(login.json() as { accessToken: string; refreshToken: string }) };
+}
+
+/** Takes the dependency away: nothing new connects, and what was connected is cut or left hanging. */
+async function takeAway(proxy: FaultProxy, mode: Exclude<FaultMode, 'forward'>) {
+  await proxy.setMode(mode);
+  // A refusal cuts the open connections too; a black hole leaves them open but silent.
+  if (mode === 'refuse') proxy.dropConnections();
+}
+
+function expectUnavailable(response: LightMyRequestResponse) {
+  expectProblem(response, 503, 'UNAVAILABLE');
+  expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+}
+
+// The production shape, PostgreSQL with Redis: on PGlite every request waits behind the job
+// relay's transaction, which stays open while the relay waits for Redis.
+describe.runIf(databaseUrl && redisUrl)('when Redis is away', () => {
+  let proxy: FaultProxy;
+  let harness: Harness;
+  const logs: string[] = [];
+  const outageWarnings = () => logs.filter((line) => line.includes('"msg":"Redis is unavailable')).length;
+
+  /** Waits until a login's rate-limit hit lands in Redis again, where every process sees it. */
+  async function countsInRedisAgain(email: string) {
+    const redis = new Redis(redisUrl as string);
+    try {
+      await waitFor(
+        async () => {
+          const ip = freshAddress();
+          await call(harness.app, 'POST', '/api/v1/auth/login', { body: { email, password: PASSWORD }, ip });
+          return (await redis.exists(`${harness.redisPrefix}:rate:login:ip:${ip}`)) === 1;
+        },
+        10_000,
+        () => 'the rate limiter did not return to Redis',
+      );
+    } finally {
+      await redis.quit();
+    }
+  }
+
+  beforeAll(async () => {
+    proxy = await startFaultProxy(targetOf(redisUrl as string, 6379));
+    harness = await startHarness(
+      { LOGIN_RATE_LIMIT: '5' },
+      {
+        workers: false,
+        logger: pino({ level: 'warn' }, { write: (line: string) => logs.push(line) }),
+        environment: (env) => ({ ...env, REDIS_URL: throughProxy(env.REDIS_URL as string, proxy) }),
+      },
+    );
+  });
+  afterAll(async () => {
+    await proxy?.setMode('forward');
+    await harness?.close();
+    await proxy?.close();
+  });
+
+  it.each(['refuse', 'blackhole'] as const)(
+    'logs in, registers, refreshes, sends resets and leases while Redis is %sd, and is ready again once it is back',
+    async (mode) => {
+      const { app } = harness;
+      const user = await signUp(app);
+      const warningsBefore = outageWarnings();
+      await takeAway(proxy, mode);
+
+      const post = (url: string, body: object, token?: string) => call(app, 'POST', `/api/v1${url}`, { body, token });
+      const answers = [
+        ['login', 200, () => post('/auth/login', { email: user.email, password: PASSWORD })],
+        ['register', 201, () => post('/auth/register', { name: 'N', email: uniqueEmail(), password: PASSWORD })],
+        ['refresh', 200, () => post('/auth/refresh', { refreshToken: user.refreshToken })],
+        ['forgot-password', 202, () => post('/auth/forgot-password', { email: user.email })],
+        ['lease', 201, () => post('/tokens/lease', {}, user.accessToken)],
+      ] as const;
+      for (const [name, status, answer] of answers) {
+        const { response, ms } = await timed(answer());
+        expect(response.statusCode, `${name}: ${response.body}`).toBe(status);
+        expect(ms, name).toBeLessThan(5000);
+      }
+      expect(outageWarnings() - warningsBefore).toBe(1);
+
+      const notReady = await ready(app);
+      expect(notReady.ms).toBeLessThan(1500);
+      expectUnavailable(notReady.response);
+      expect(notReady.response.json().checks).toEqual({ database: 'up', redis: 'down' });
+      expect((await timed(call(app, 'GET', '/health/live'))).response.statusCode).toBe(200);
+
+      await proxy.setMode('forward');
+      await waitFor(
+        async () => (await ready(app)).response.statusCode === 200,
+        10_000,
+        () => 'readiness did not return once Redis was back',
+      );
+      expect((await ready(app)).response.json()).toEqual({ status: 'ok', checks: { database: 'up', redis: 'up' } });
+      await countsInRedisAgain(user.email);
+    },
+  );
+
+  it('still limits logins, per process, while Redis is away', async () => {
+    const { app } = harness;
+    const { email } = await signUp(app);
+    await takeAway(proxy, 'refuse');
+    const ip = freshAddress();
+    const forgot = () => call(app, 'POST', '/api/v1/auth/forgot-password', { body: { email }, ip });
+    for (let i = 0; i < 5; i += 1) expect((await forgot()).statusCode).toBe(202);
+    expectProblem(await forgot(), 429, 'RATE_LIMITED');
+    await proxy.setMode('forward');
+    await countsInRedisAgain(email);
+  });
+});
+
+describe.runIf(databaseUrl)('when PostgreSQL is away', () => {
+  const CONNECT_TIMEOUT_MS = 500;
+  const QUERY_TIMEOUT_MS = 1000;
+  let proxy: FaultProxy;
+  let harness: Harness;
+  let admin: { accessToken: string };
+
+  beforeAll(async () => {
+    proxy = await startFaultProxy(targetOf(databaseUrl as string, 5432));
+    harness = await startHarness(
+      { DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS), DB_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS) },
+      {
+        workers: false,
+        environment: (env) => ({ ...env, DATABASE_URL: throughProxy(env.DATABASE_URL as string, proxy) }),
+      },
+    );
+    admin = await signInAdmin(harness);
+  });
+  afterAll(async () => {
+    await proxy?.setMode('forward');
+    await harness?.close();
+    await proxy?.close();
+  });
+
+  const lease = () =>
+    call(harness.app, 'POST', '/api/v1/tokens/lease', { token: admin.accessToken, body: { userId: randomUUID() } });
+
+  it.each(['refuse', 'blackhole'] as const)(
+    'answers 503 with Retry-After while PostgreSQL is %sd, within its timeouts, and recovers by itself',
+    async (mode) => {
+      const { app } = harness;
+      const user = await signUp(app);
+      expect((await lease()).statusCode).toBe(201);
+      await takeAway(proxy, mode);
+
+      // A connection that stalls mid-transaction costs a statement and its rollback, each bounded.
+      const bound = CONNECT_TIMEOUT_MS + 2 * QUERY_TIMEOUT_MS + 1500;
+      const leased = await timed(lease());
+      expectUnavailable(leased.response);
+      expect(leased.ms).toBeLessThan(bound);
+      const login = await timed(
+        call(app, 'POST', '/api/v1/auth/login', { body: { email: user.email, password: PASSWORD } }),
+      );
+      expectUnavailable(login.response);
+      expect(login.ms).toBeLessThan(bound);
+
+      const notReady = await ready(app);
+      expect(notReady.ms).toBeLessThan(1500);
+      expectUnavailable(notReady.response);
+      expect(notReady.response.json().checks).toEqual({ database: 'down', ...(redisUrl ? { redis: 'up' } : {}) });
+      expect((await timed(call(app, 'GET', '/health/live'))).response.statusCode).toBe(200);
+
+      await proxy.setMode('forward');
+      await waitFor(
+        async () => (await lease()).statusCode === 201,
+        10_000,
+        () => 'leases did not return',
+      );
+      expect((await ready(app)).response.statusCode).toBe(200);
+    },
+  );
+});

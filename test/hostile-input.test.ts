@@ -1,0 +1,207 @@
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/infra/logger.js';
+import { createMailer } from '../src/infra/mail/mailer.js';
+import { resolveJwtSecret } from '../src/infra/secrets.js';
+import { createFileStorage } from '../src/infra/storage/upload-storage.js';
+import { signInAdmin } from './helpers/admin.js';
+import { client, expectProblem, PASSWORD, uniqueEmail } from './helpers/client.js';
+import { type Harness, startHarness } from './helpers/harness.js';
+import { importFile, upload } from './helpers/imports.js';
+
+// Findings of an attacker's probe, each a request that used to answer 500 or do harm.
+let harness: Harness;
+let api: ReturnType<typeof client>;
+let admin: { accessToken: string };
+
+beforeAll(async () => {
+  harness = await startHarness();
+  api = client(harness.app);
+  admin = await signInAdmin(harness);
+});
+afterAll(() => harness.close());
+
+const register = (body: Record<string, unknown>) =>
+  api.post('/auth/register', { name: 'Eve', email: uniqueEmail('eve'), password: PASSWORD, ...body });
+
+describe('bad input gets a 4xx problem, never a 500', () => {
+  it('refuses a name with a NUL or another control character, and a name of spaces', async () => {
+    for (const name of ['Eve\u0000', 'Eve\u001b[31m', 'Ev\ne', '   ']) {
+      const problem = expectProblem(await register({ name }), 400, 'VALIDATION_FAILED');
+      expect(problem.errors?.map((e) => e.field)).toEqual(['name']);
+    }
+    expect((await register({ name: '  Eve Élise  ' })).json().user.name).toBe('Eve Élise');
+  });
+
+  it('refuses birth dates before 1900 and after today, and accepts a real one', async () => {
+    for (const birthDate of ['0000-01-01', '1899-12-31', '9999-12-31']) {
+      const problem = expectProblem(await register({ birthDate }), 400, 'VALIDATION_FAILED');
+      expect(problem.errors).toEqual([{ field: 'birthDate', message: expect.stringMatching(/^must (be|not)/) }]);
+    }
+    expect((await register({ birthDate: '1900-01-01' })).statusCode).toBe(201);
+  });
+
+  it('refuses a page number past any sane list, and serves an empty page below it', async () => {
+    expectProblem(await api.get('/users?page=99999999999999999999', admin.accessToken), 400, 'VALIDATION_FAILED');
+    expectProblem(await api.get('/logs?page=1000001', admin.accessToken), 400, 'VALIDATION_FAILED');
+    const far = (await api.get('/users?page=1000000', admin.accessToken)).json();
+    expect(far).toMatchObject({ data: [], meta: { page: 1000000 } });
+  });
+
+  it('refuses reset and verify tokens that this service could not have made, before any lookup', async () => {
+    expectProblem(await api.post('/auth/reset-password', { token: "x' or 1=1", password: PASSWORD }), 400);
+    expectProblem(await api.post('/auth/verify-email', { token: 'a b' }), 400);
+    expectProblem(
+      await api.post('/auth/reset-password', { token: 'unknown-token', password: PASSWORD }),
+      400,
+      'INVALID_TOKEN',
+    );
+  });
+});
+
+describe('requests Node or the router refuse before any route', () => {
+  let port: number;
+  beforeAll(async () => {
+    await harness.app.listen({ port: 0, host: '127.0.0.1' });
+    port = (harness.app.server.address() as { port: number }).port;
+  });
+
+  /** Sends raw bytes to the listening service and reads the whole answer. */
+  async function raw(request: string): Promise<{ status: number; type: string; body: string }> {
+    const socket = connect(port, '127.0.0.1');
+    socket.end(request);
+    let text = '';
+    for await (const chunk of socket) text += chunk;
+    const [head = '', body = ''] = text.split('\r\n\r\n');
+    return {
+      status: Number(head.split(' ')[1]),
+      type: head.match(/^content-type: (.*)$/im)?.[1] ?? '',
+      body,
+    };
+  }
+
+  it('answers a malformed Content-Length, oversized headers and a bad URL with problems', async () => {
+    const length = await raw(
+      'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n',
+    );
+    const headers = await raw(`GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    const url = await raw('GET /api/v1/logs/%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const param = await raw(`GET /api/v1/tokens/${'x'.repeat(600)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    for (const [answer, status] of [
+      [length, 400],
+      [headers, 431],
+      [url, 400],
+      [param, 414],
+    ] as const) {
+      expect(answer.status, answer.body).toBe(status);
+      expect(answer.type).toMatch(/^application\/problem\+json/);
+      expect(JSON.parse(answer.body)).toMatchObject({ status, title: expect.any(String), detail: expect.any(String) });
+    }
+  });
+});
+
+describe('imports that used to never end, or fail whole', () => {
+  it('refuses an upload with a NUL byte anywhere, not only in its first bytes', async () => {
+    const head = `name,email\n${'Ann,ann@example.com\n'.repeat(10_000)}`;
+    const response = await upload(
+      harness.app,
+      admin.accessToken,
+      Buffer.concat([Buffer.from(head), Buffer.from([0]), Buffer.from('\n')]),
+    );
+    expectProblem(response, 415, 'NOT_A_CSV');
+  });
+
+  it('reads a stray quote in the first rows as one bad row at its line, and imports the rest', async () => {
+    const tag = Date.now();
+    const csv = [
+      'name,email,birth_date',
+      `Ann,ann${tag}@example.com,`,
+      `Bob "the" Builder,bob${tag}@example.com,`,
+      `Cid,cid${tag}@example.com,`,
+      `Dan\u0001,dan${tag}@example.com,`,
+      `Eve,eve${tag}@example.com,1850-01-01`,
+    ].join('\n');
+    const view = await importFile(harness.app, admin.accessToken, csv);
+    expect(view).toMatchObject({ status: 'completed', createdRows: 2, invalidRows: 3 });
+    expect(view.errors.map((e) => [e.line, e.message])).toEqual([
+      [3, expect.stringMatching(/quote/i)],
+      [5, 'name has control characters'],
+      [6, 'birth date "1850-01-01" is before 1900'],
+    ]);
+  });
+});
+
+describe('secrets never reach a log', () => {
+  let logged: Harness;
+  const lines: string[] = [];
+  beforeAll(async () => {
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        lines.push(chunk.toString());
+        callback();
+      },
+    });
+    // As in production, where the dashboard's source maps are not served unless asked for.
+    logged = await startHarness({ DASHBOARD_SOURCE_MAPS: 'false' }, { logger: createLogger('info', sink) });
+  });
+  afterAll(() => logged.close());
+
+  it('redacts the token of an opened reset or verify link, like a stream ticket', async () => {
+    for (const page of ['/reset-password?token=SECRET1', '/verify-email?x=1&token=SECRET2', '/?refreshToken=SECRET3']) {
+      await logged.app.inject({ method: 'GET', url: page });
+    }
+    const text = lines.join('');
+    expect(text).toContain('/reset-password?token=[redacted]');
+    expect(text).toContain('/verify-email?x=1&token=[redacted]');
+    expect(text).not.toMatch(/SECRET\d/);
+  });
+
+  it('logs a failed query without its parameters or the row PostgreSQL quotes', async () => {
+    const secret = '$argon2id$v=19$m=19456,t=2,p=1$c2VjcmV0$c2VjcmV0';
+    const error = await logged.runtime.db
+      .execute(sql`insert into users (name, email, password_hash) values ('x', null, ${secret})`)
+      .catch((caught: unknown) => caught);
+    expect(JSON.stringify(error, Object.getOwnPropertyNames(error))).toContain(secret);
+    logged.runtime.logger.error({ err: error }, 'a query failed');
+    const line = lines.at(-1) as string;
+    expect(line).toContain('a query failed');
+    expect(line).toContain('violates not-null constraint');
+    expect(line).not.toContain(secret);
+    expect(line).not.toContain('c2VjcmV0');
+  });
+
+  it('serves the dashboard without its source maps when told not to', async () => {
+    const shell = (await logged.app.inject({ method: 'GET', url: '/' })).body;
+    const script = shell.match(/src="(\/assets\/main-[^"]+\.js)"/)?.[1] as string;
+    expect((await logged.app.inject({ method: 'GET', url: script })).statusCode).toBe(200);
+    expectProblem(await logged.app.inject({ method: 'GET', url: `${script}.map` }), 404);
+  });
+});
+
+describe('files that hold secrets or personal data', () => {
+  it('are readable by the service alone: outbox mail, uploads and the generated key', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tokenpool-modes-'));
+    try {
+      const mailer = createMailer({ outboxDir: join(dir, 'outbox') });
+      await mailer.send({ to: 'a@example.com', subject: 'Reset', text: 'link', html: '<p>link</p>' });
+      const storage = createFileStorage(join(dir, 'uploads'));
+      const saved = await storage.save(Readable.from([Buffer.from('name,email\n')]));
+      await resolveJwtSecret(undefined, join(dir, 'data'));
+      const [mail] = await readdir(join(dir, 'outbox'));
+      const mode = async (path: string) => (await stat(path)).mode & 0o777;
+      expect(await mode(join(dir, 'outbox'))).toBe(0o700);
+      expect(await mode(join(dir, 'outbox', mail as string))).toBe(0o600);
+      expect(await mode(join(dir, 'uploads'))).toBe(0o700);
+      expect(await mode(join(dir, 'uploads', saved.key))).toBe(0o600);
+      expect(await mode(join(dir, 'data'))).toBe(0o700);
+      expect(await mode(join(dir, 'data', 'jwt-secret'))).toBe(0o600);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
