@@ -1,0 +1,293 @@
+-- The schema as migrations/ leave it: written by `npm run db:dump`, checked by a test. Do not
+-- edit it; change the migrations, then dump again.
+
+CREATE TABLE audit_logs (
+  id uuid NOT NULL DEFAULT gen_random_uuid(),
+  action text NOT NULL,
+  user_id uuid,
+  target_type text,
+  target_id text,
+  ip text,
+  user_agent text,
+  request_id text,
+  metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
+  created_at timestamp(6) with time zone NOT NULL DEFAULT now(),
+  CONSTRAINT audit_logs_pkey PRIMARY KEY (id),
+  CONSTRAINT audit_logs_user_id_users_id_fk FOREIGN KEY (user_id) REFERENCES users(id)
+);
+CREATE INDEX audit_logs_action_idx ON public.audit_logs USING btree (action, created_at DESC NULLS LAST, id DESC NULLS LAST);
+CREATE INDEX audit_logs_created_at_idx ON public.audit_logs USING btree (created_at DESC NULLS LAST, id DESC NULLS LAST);
+CREATE INDEX audit_logs_user_id_idx ON public.audit_logs USING btree (user_id, created_at DESC NULLS LAST, id DESC NULLS LAST);
+
+CREATE TABLE jobs (
+  id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
+  kind text NOT NULL,
+  payload jsonb NOT NULL,
+  status text NOT NULL DEFAULT 'pending'::text,
+  created_at timestamp(6) with time zone NOT NULL DEFAULT now(),
+  run_at timestamp(6) with time zone NOT NULL DEFAULT now(),
+  locked_by text,
+  locked_until timestamp(6) with time zone,
+  attempts integer NOT NULL DEFAULT 0,
+  last_error text,
+  finished_at timestamp(6) with time zone,
+  CONSTRAINT jobs_pkey PRIMARY KEY (id),
+  CONSTRAINT jobs_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'relayed'::text, 'failed'::text])))
+);
+CREATE INDEX jobs_due_idx ON public.jobs USING btree (run_at, id) WHERE (status = 'pending'::text);
+
+CREATE TABLE one_time_tokens (
+  token_hash text NOT NULL,
+  user_id uuid NOT NULL,
+  purpose text NOT NULL,
+  created_at timestamp(6) with time zone NOT NULL DEFAULT now(),
+  expires_at timestamp(6) with time zone NOT NULL,
+  used_at timestamp(6) with time zone,
+  CONSTRAINT one_time_tokens_pkey PRIMARY KEY (token_hash),
+  CONSTRAINT one_time_tokens_purpose_check CHECK ((purpose = ANY (ARRAY['password_reset'::text, 'email_verification'::text]))),
+  CONSTRAINT one_time_tokens_user_id_users_id_fk FOREIGN KEY (user_id) REFERENCES users(id)
+);
+CREATE INDEX one_time_tokens_user_id_idx ON public.one_time_tokens USING btree (user_id, purpose);
+
+CREATE TABLE refresh_tokens (
+  token_hash text NOT NULL,
+  session_id uuid NOT NULL,
+  created_at timestamp(6) with time zone NOT NULL DEFAULT now(),
+  expires_at timestamp(6) with time zone NOT NULL,
+  spent_at timestamp(6) with time zone,
+  CONSTRAINT refresh_tokens_pkey PRIMARY KEY (token_hash),
+  CONSTRAINT refresh_tokens_session_id_sessions_id_fk FOREIGN KEY (session_id) REFERENCES sessions(id)
+);
+CREATE INDEX refresh_tokens_session_id_idx ON public.refresh_tokens USING btree (session_id);
+
+CREATE TABLE sessions (
+  id uuid NOT NULL DEFAULT gen_random_uuid(),
+  user_id uuid NOT NULL,
+  created_at timestamp(6) with time zone NOT NULL DEFAULT now(),
+  revoked_at timestamp(6) with time zone,
+  revoked_reason text,
+  CONSTRAINT sessions_pkey PRIMARY KEY (id),
+  CONSTRAINT sessions_user_id_users_id_fk FOREIGN KEY (user_id) REFERENCES users(id)
+);
+CREATE INDEX sessions_user_id_idx ON public.sessions USING btree (user_id) WHERE (revoked_at IS NULL);
+
+CREATE TABLE stream_tickets (
+  ticket_hash text NOT NULL,
+  session_id uuid NOT NULL,
+  expires_at timestamp(6) with time zone NOT NULL,
+  CONSTRAINT stream_tickets_pkey PRIMARY KEY (ticket_hash),
+  CONSTRAINT stream_tickets_session_id_sessions_id_fk FOREIGN KEY (session_id) REFERENCES sessions(id)
+);
+CREATE INDEX stream_tickets_expires_at_idx ON public.stream_tickets USING btree (expires_at);
+
+CREATE TABLE token_leases (
+  id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
+  token_id uuid NOT NULL,
+  user_id uuid NOT NULL,
+  leased_at timestamp(6) with time zone NOT NULL,
+  expires_at timestamp(6) with time zone NOT NULL,
+  ended_at timestamp(6) with time zone,
+  end_reason text,
+  CONSTRAINT token_leases_end_check CHECK ((((ended_at IS NULL) AND (end_reason IS NULL)) OR ((ended_at IS NOT NULL) AND (end_reason = ANY (ARRAY['expired'::text, 'released'::text, 'evicted'::text, 'cleared'::text]))))),
+  CONSTRAINT token_leases_period_check CHECK ((expires_at > leased_at)),
+  CONSTRAINT token_leases_pkey PRIMARY KEY (id),
+  CONSTRAINT token_leases_token_id_tokens_id_fk FOREIGN KEY (token_id) REFERENCES tokens(id)
+);
+CREATE INDEX token_leases_due_idx ON public.token_leases USING btree (expires_at) WHERE (ended_at IS NULL);
+CREATE INDEX token_leases_history_idx ON public.token_leases USING btree (token_id, leased_at DESC NULLS LAST, id DESC NULLS LAST);
+CREATE UNIQUE INDEX token_leases_open_token_key ON public.token_leases USING btree (token_id) WHERE (ended_at IS NULL);
+CREATE UNIQUE INDEX token_leases_open_user_key ON public.token_leases USING btree (user_id) WHERE (ended_at IS NULL);
+
+CREATE TABLE tokens (
+  id uuid NOT NULL DEFAULT gen_random_uuid(),
+  holder_id uuid,
+  leased_at timestamp(6) with time zone,
+  expires_at timestamp(6) with time zone,
+  lease_id bigint,
+  CONSTRAINT tokens_pkey PRIMARY KEY (id)
+);
+CREATE INDEX tokens_expires_at_idx ON public.tokens USING btree (expires_at, id);
+CREATE INDEX tokens_lease_order_idx ON public.tokens USING btree (leased_at NULLS FIRST, id);
+
+CREATE TABLE user_imports (
+  id uuid NOT NULL DEFAULT gen_random_uuid(),
+  status text NOT NULL DEFAULT 'queued'::text,
+  file_name text NOT NULL,
+  storage_key text NOT NULL,
+  size_bytes bigint NOT NULL,
+  created_by uuid,
+  total_rows integer,
+  processed_rows integer NOT NULL DEFAULT 0,
+  created_rows integer NOT NULL DEFAULT 0,
+  duplicate_rows integer NOT NULL DEFAULT 0,
+  invalid_rows integer NOT NULL DEFAULT 0,
+  errors jsonb NOT NULL DEFAULT '[]'::jsonb,
+  failure_reason text,
+  created_at timestamp(6) with time zone NOT NULL DEFAULT now(),
+  started_at timestamp(6) with time zone,
+  finished_at timestamp(6) with time zone,
+  CONSTRAINT user_imports_created_by_users_id_fk FOREIGN KEY (created_by) REFERENCES users(id),
+  CONSTRAINT user_imports_pkey PRIMARY KEY (id),
+  CONSTRAINT user_imports_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'processing'::text, 'completed'::text, 'failed'::text])))
+);
+CREATE INDEX user_imports_created_at_idx ON public.user_imports USING btree (created_at DESC NULLS LAST, id DESC NULLS LAST);
+
+CREATE TABLE users (
+  id uuid NOT NULL DEFAULT gen_random_uuid(),
+  name text NOT NULL,
+  email text NOT NULL,
+  password_hash text,
+  birth_date date,
+  role text NOT NULL DEFAULT 'user'::text,
+  email_verified_at timestamp(6) with time zone,
+  created_at timestamp(6) with time zone NOT NULL DEFAULT now(),
+  updated_at timestamp(6) with time zone NOT NULL DEFAULT now(),
+  CONSTRAINT users_email_normalized_check CHECK ((email = lower(btrim(email)))),
+  CONSTRAINT users_pkey PRIMARY KEY (id),
+  CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['user'::text, 'admin'::text])))
+);
+CREATE INDEX users_created_at_idx ON public.users USING btree (created_at DESC NULLS LAST, id DESC NULLS LAST);
+CREATE UNIQUE INDEX users_email_key ON public.users USING btree (email);
+
+CREATE TYPE lease_outcome AS (
+  token_id uuid,
+  holder_id uuid,
+  leased_at timestamp with time zone,
+  expires_at timestamp with time zone,
+  created boolean,
+  evicted_user_id uuid,
+  expired jsonb
+);
+
+CREATE OR REPLACE FUNCTION public.lease_one(p_holder uuid, p_ttl_seconds integer, p_exclusive boolean, p_actor uuid, p_ip text, p_user_agent text, p_request_id text, p_at timestamp with time zone DEFAULT NULL::timestamp with time zone)
+ RETURNS lease_outcome
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+  v_now timestamptz;
+  v_open token_leases%ROWTYPE;
+  v_token tokens%ROWTYPE;
+  v_closed token_leases%ROWTYPE;
+  v_lease_id bigint;
+  v_evicted uuid;
+  v_expired jsonb := '[]'::jsonb;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended(p_holder::text, 0));
+  v_now := coalesce(p_at, clock_timestamp());
+
+  SELECT * INTO v_open FROM token_leases l WHERE l.user_id = p_holder AND l.ended_at IS NULL;
+  IF FOUND AND v_open.expires_at > v_now THEN
+    RETURN (v_open.token_id, v_open.user_id, v_open.leased_at, v_open.expires_at, false, NULL, v_expired)::lease_outcome;
+  END IF;
+
+  -- A free token, else the one whose lease ended first. Each condition is in WHERE because that is
+  -- what PostgreSQL checks again on a row a concurrent transaction changed after this statement's
+  -- snapshot (ORDER BY is not checked again): a token leased a moment ago elsewhere is skipped.
+  SELECT * INTO v_token FROM tokens t WHERE t.leased_at IS NULL
+    ORDER BY t.leased_at NULLS FIRST, t.id LIMIT 1 FOR UPDATE SKIP LOCKED;
+  IF NOT FOUND THEN
+    SELECT * INTO v_token FROM tokens t WHERE t.expires_at <= coalesce(p_at, clock_timestamp())
+      ORDER BY t.expires_at, t.id LIMIT 1 FOR UPDATE SKIP LOCKED;
+  END IF;
+  IF NOT FOUND THEN
+    -- Every token is held, or being taken or freed by a transaction still in flight: only a caller
+    -- holding the pool EXCLUSIVE can tell which, so this one hands the request back untouched.
+    IF NOT p_exclusive THEN
+      RETURN (NULL, p_holder, NULL, NULL, false, NULL, v_expired)::lease_outcome;
+    END IF;
+    -- EXCLUSIVE: no other writer of the pool is in flight, so this snapshot is the pool as it is:
+    -- every token is held by an unexpired lease, and the first in lease order is the oldest.
+    -- (No token has a null leased_at here; NULLS FIRST only lets the lease-order index serve.)
+    SELECT * INTO v_token FROM tokens t ORDER BY t.leased_at NULLS FIRST, t.id LIMIT 1 FOR UPDATE;
+  END IF;
+  -- The lease begins once its token is locked: a release or clear that freed the token committed
+  -- before that, so the history never shows a lease beginning before the one it follows ended.
+  v_now := coalesce(p_at, clock_timestamp());
+
+  IF v_open.id IS NOT NULL AND v_open.id IS DISTINCT FROM v_token.lease_id THEN
+    -- The holder's last lease is over but still open: it ends at its own expiry, not now.
+    UPDATE token_leases l SET ended_at = l.expires_at, end_reason = 'expired'
+      WHERE l.id = v_open.id AND l.ended_at IS NULL RETURNING * INTO v_closed;
+    IF FOUND THEN
+      v_expired := v_expired || jsonb_build_object('tokenId', v_closed.token_id, 'userId', v_closed.user_id, 'endedAt', v_closed.ended_at);
+    END IF;
+  END IF;
+
+  IF v_token.lease_id IS NOT NULL THEN
+    IF v_token.expires_at <= v_now THEN
+      UPDATE token_leases l SET ended_at = l.expires_at, end_reason = 'expired'
+        WHERE l.id = v_token.lease_id AND l.ended_at IS NULL RETURNING * INTO v_closed;
+      -- Not found if the sweep closed it a moment ago, as expired too.
+      IF FOUND THEN
+        v_expired := v_expired || jsonb_build_object('tokenId', v_closed.token_id, 'userId', v_closed.user_id, 'endedAt', v_closed.ended_at);
+      END IF;
+    ELSE
+      UPDATE token_leases l SET ended_at = v_now, end_reason = 'evicted'
+        WHERE l.id = v_token.lease_id AND l.ended_at IS NULL RETURNING * INTO v_closed;
+      v_evicted := v_closed.user_id;
+    END IF;
+  END IF;
+
+  INSERT INTO token_leases (token_id, user_id, leased_at, expires_at)
+    VALUES (v_token.id, p_holder, v_now, v_now + make_interval(secs => p_ttl_seconds))
+    RETURNING id INTO v_lease_id;
+  UPDATE tokens t SET holder_id = p_holder, leased_at = v_now,
+      expires_at = v_now + make_interval(secs => p_ttl_seconds), lease_id = v_lease_id
+    WHERE t.id = v_token.id;
+
+  INSERT INTO audit_logs (action, user_id, target_type, target_id, ip, user_agent, request_id, metadata)
+  SELECT 'token.expired', NULL, 'token', e->>'tokenId', p_ip, p_user_agent, p_request_id,
+         jsonb_build_object('userId', e->>'userId', 'endedAt', e->>'endedAt')
+    FROM jsonb_array_elements(v_expired) e
+  UNION ALL
+  SELECT 'token.evicted', p_actor, 'token', v_token.id::text, p_ip, p_user_agent, p_request_id,
+         jsonb_build_object('evictedUserId', v_evicted, 'byUserId', p_holder)
+   WHERE v_evicted IS NOT NULL
+  UNION ALL
+  SELECT 'token.leased', p_actor, 'token', v_token.id::text, p_ip, p_user_agent, p_request_id,
+         jsonb_build_object('userId', p_holder, 'leaseId', v_lease_id);
+
+  RETURN (v_token.id, p_holder, v_now, v_now + make_interval(secs => p_ttl_seconds), true, v_evicted, v_expired)::lease_outcome;
+END $function$;
+
+CREATE OR REPLACE FUNCTION public.lease_tokens(p_items jsonb, p_ttl_seconds integer, p_exclusive boolean)
+ RETURNS TABLE(ord integer, lease lease_outcome)
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+  v_item jsonb;
+  v_ord integer := 0;
+BEGIN
+  PERFORM lock_pool(p_exclusive);
+  FOR v_item IN SELECT value FROM jsonb_array_elements(p_items) LOOP
+    v_ord := v_ord + 1;
+    RETURN QUERY SELECT v_ord, lease_one((v_item->>'holder')::uuid, p_ttl_seconds, p_exclusive,
+      (v_item->>'actor')::uuid, v_item->>'ip', v_item->>'userAgent', v_item->>'requestId');
+  END LOOP;
+END $function$;
+
+CREATE OR REPLACE FUNCTION public.lock_pool(p_exclusive boolean)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+  IF p_exclusive THEN
+    PERFORM pg_advisory_xact_lock(7405122913);
+  ELSE
+    PERFORM pg_advisory_xact_lock_shared(7405122913);
+  END IF;
+END $function$;
+
+CREATE OR REPLACE FUNCTION public.tokens_guard_size()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+  IF TG_OP = 'INSERT' AND coalesce(current_setting('tokenpool.creating_pool', true), '') = 'on' THEN
+    RETURN NULL;
+  END IF;
+  RAISE EXCEPTION 'the token pool is made once and never resized (% refused)', TG_OP
+    USING ERRCODE = 'restrict_violation';
+END $function$;
+
+CREATE TRIGGER tokens_guard_size BEFORE INSERT OR DELETE OR TRUNCATE ON public.tokens FOR EACH STATEMENT EXECUTE FUNCTION tokens_guard_size();
