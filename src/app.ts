@@ -17,6 +17,7 @@ import { registerEventStreams } from './infra/http/sse.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { registerAuthentication } from './modules/auth/authenticate.js';
+import { endStreamsWithTheirSessions } from './modules/auth/stream-sessions.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { importsRoutes } from './modules/imports/imports.routes.js';
 import { tokensRoutes } from './modules/tokens/tokens.routes.js';
@@ -104,6 +105,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   registerAuthentication(app, deps.database, deps.accessTokens);
+  endStreamsWithTheirSessions(app, deps.db);
   await app.register(multipart, { throwFileSizeLimit: true });
   await app.register(healthRoutes, { deps });
   await app.register(

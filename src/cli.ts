@@ -77,10 +77,10 @@ async function main(): Promise<void> {
   const app = command === 'worker' ? undefined : await (await import('./app.js')).buildApp(runtime);
   if (app) await app.listen({ port: config.PORT, host: config.HOST });
   logger.info({ command }, 'started');
-  onShutdown(runtime, async () => app?.close());
+  onShutdown(runtime, config.SHUTDOWN_TIMEOUT_MS, async () => app?.close());
 }
 
-function onShutdown(runtime: Runtime, closeServer: () => Promise<unknown>): void {
+function onShutdown(runtime: Runtime, timeoutMs: number, closeServer: () => Promise<unknown>): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -89,11 +89,11 @@ function onShutdown(runtime: Runtime, closeServer: () => Promise<unknown>): void
     }
     stopping = true;
     runtime.logger.info({ signal }, 'shutting down');
-    // A stuck request or job must not keep the process alive forever.
+    // A stuck request or job, or a dependency that stopped answering, must not keep it alive.
     setTimeout(() => {
-      runtime.logger.error('shutdown took longer than 30 s: exiting');
+      runtime.logger.error({ timeoutMs }, 'shutdown took too long: exiting');
       process.exit(1);
-    }, 30_000).unref();
+    }, timeoutMs).unref();
     // The server stops accepting and finishes its requests, then the queue finishes its jobs.
     await closeServer();
     await runtime.close();

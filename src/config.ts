@@ -51,7 +51,13 @@ const EnvSchema = Type.Object({
   ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email' })),
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 128 })),
   MAX_UPLOAD_BYTES: Type.Integer({ ...PositiveInt, default: 104_857_600 }),
+  // Failed logins per minute for one e-mail from one IP (three times as many from one IP across
+  // e-mails), and forgot-password requests per minute per IP and per e-mail.
   LOGIN_RATE_LIMIT: Type.Integer({ ...PositiveInt, default: 10 }),
+  // Requests per minute from one IP to each unauthenticated route that costs work.
+  AUTH_RATE_LIMIT: Type.Integer({ ...PositiveInt, default: 60 }),
+  // The longest a SIGTERM waits for requests and jobs in flight before the process exits anyway.
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 30_000, default: 30_000 }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },

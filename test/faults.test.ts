@@ -8,7 +8,8 @@ import { expectProblem, PASSWORD, uniqueEmail } from './helpers/client.js';
 import { testEnvironment } from './helpers/environment.js';
 import { type FaultMode, type FaultProxy, startFaultProxy, targetOf, throughProxy } from './helpers/fault-proxy.js';
 import { type Harness, startHarness } from './helpers/harness.js';
-import { waitFor } from './helpers/processes.js';
+import { expectPoolInvariants } from './helpers/pool-invariants.js';
+import { startProcess, waitFor } from './helpers/processes.js';
 
 const { databaseUrl, redisUrl } = testEnvironment;
 
@@ -64,8 +65,7 @@ function expectUnavailable(response: LightMyRequestResponse) {
   expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
 }
 
-// The production shape, PostgreSQL with Redis: on PGlite every request waits behind the job
-// relay's transaction, which stays open while the relay waits for Redis.
+// The production shape, PostgreSQL with Redis.
 describe.runIf(databaseUrl && redisUrl)('when Redis is away', () => {
   let proxy: FaultProxy;
   let harness: Harness;
@@ -80,7 +80,7 @@ describe.runIf(databaseUrl && redisUrl)('when Redis is away', () => {
         async () => {
           const ip = freshAddress();
           await call(harness.app, 'POST', '/api/v1/auth/login', { body: { email, password: PASSWORD }, ip });
-          return (await redis.exists(`${harness.redisPrefix}:rate:login:ip:${ip}`)) === 1;
+          return (await redis.exists(`${harness.redisPrefix}:rate:route:login:ip:${ip}`)) === 1;
         },
         10_000,
         () => 'the rate limiter did not return to Redis',
@@ -95,7 +95,6 @@ describe.runIf(databaseUrl && redisUrl)('when Redis is away', () => {
     harness = await startHarness(
       { LOGIN_RATE_LIMIT: '5' },
       {
-        workers: false,
         logger: pino({ level: 'warn' }, { write: (line: string) => logs.push(line) }),
         environment: (env) => ({ ...env, REDIS_URL: throughProxy(env.REDIS_URL as string, proxy) }),
       },
@@ -116,9 +115,10 @@ describe.runIf(databaseUrl && redisUrl)('when Redis is away', () => {
       await takeAway(proxy, mode);
 
       const post = (url: string, body: object, token?: string) => call(app, 'POST', `/api/v1${url}`, { body, token });
+      const newcomer = uniqueEmail();
       const answers = [
         ['login', 200, () => post('/auth/login', { email: user.email, password: PASSWORD })],
-        ['register', 201, () => post('/auth/register', { name: 'N', email: uniqueEmail(), password: PASSWORD })],
+        ['register', 201, () => post('/auth/register', { name: 'N', email: newcomer, password: PASSWORD })],
         ['refresh', 200, () => post('/auth/refresh', { refreshToken: user.refreshToken })],
         ['forgot-password', 202, () => post('/auth/forgot-password', { email: user.email })],
         ['lease', 201, () => post('/tokens/lease', {}, user.accessToken)],
@@ -144,6 +144,8 @@ describe.runIf(databaseUrl && redisUrl)('when Redis is away', () => {
       );
       expect((await ready(app)).response.json()).toEqual({ status: 'ok', checks: { database: 'up', redis: 'up' } });
       await countsInRedisAgain(user.email);
+      // The job written with the registration waited in the database and is relayed now.
+      await harness.mailbox.waitFor(newcomer, 'Welcome', 15_000);
     },
   );
 
@@ -219,6 +221,36 @@ describe.runIf(databaseUrl)('when PostgreSQL is away', () => {
         () => 'leases did not return',
       );
       expect((await ready(app)).response.statusCode).toBe(200);
+      // Requests cut mid-transaction left the pool whole.
+      await expectPoolInvariants(harness.runtime.db, harness.config.TOKEN_POOL_SIZE);
     },
   );
+});
+
+describe.runIf(databaseUrl)('a SIGTERM while PostgreSQL is away', () => {
+  it('stops the process within SHUTDOWN_TIMEOUT_MS, whatever the database does', async () => {
+    const proxy = await startFaultProxy(targetOf(databaseUrl as string, 5432));
+    const harness = await startHarness(
+      {},
+      {
+        workers: false,
+        environment: (env) => ({ ...env, DATABASE_URL: throughProxy(env.DATABASE_URL as string, proxy) }),
+      },
+    );
+    try {
+      const api = await startProcess('api', { ...harness.env, SHUTDOWN_TIMEOUT_MS: '2000' }, 'info');
+      // Connections open, then silent: every close waits on a database that never answers.
+      await fetch(`${api.url}/health/ready`);
+      await takeAway(proxy, 'blackhole');
+      const started = performance.now();
+      const code = await api.stop('SIGTERM');
+      expect(performance.now() - started).toBeLessThan(4000);
+      expect([0, 1]).toContain(code);
+      expect(api.output()).toContain('"msg":"shutting down"');
+    } finally {
+      await proxy.setMode('forward');
+      await harness.close();
+      await proxy.close();
+    }
+  });
 });

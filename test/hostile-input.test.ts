@@ -64,6 +64,21 @@ describe('bad input gets a 4xx problem, never a 500', () => {
   });
 });
 
+describe('a flood of password hashing', () => {
+  it('is bounded: the excess gets 503 with Retry-After at once, never a 500, and nothing waits without end', async () => {
+    const flood = await Promise.all(Array.from({ length: 300 }, () => register({})));
+    const statuses = flood.map((response) => response.statusCode);
+    expect(statuses.filter((status) => status !== 201 && status !== 503)).toEqual([]);
+    const refused = flood.filter((response) => response.statusCode === 503);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(statuses.filter((status) => status === 201).length).toBeGreaterThan(0);
+    for (const response of refused) {
+      expectProblem(response, 503, 'UNAVAILABLE');
+      expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+    }
+  });
+});
+
 describe('requests Node or the router refuse before any route', () => {
   let port: number;
   beforeAll(async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInAdmin } from './helpers/admin.js';
+import { client } from './helpers/client.js';
 import { testEnvironment } from './helpers/environment.js';
 import { type Harness, startHarness } from './helpers/harness.js';
 import { type AnsweredLease, expectPoolInvariants } from './helpers/pool-invariants.js';
@@ -67,6 +68,27 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('the poo
     abort.abort();
     expect(received).toMatch(new RegExp(`event: leased\\ndata: .*"tokenId":"${leased.tokenId}"`));
     expect(received).toMatch(/event: evicted\n/);
+  });
+
+  it('ends a stream in one process within two seconds of its session ending in the other', async () => {
+    const [a, b] = apis as [ServiceProcess, ServiceProcess];
+    const user = await client(harness.app).signUp();
+    const stream = await fetch(`${b.url}/api/v1/tokens/events`, {
+      headers: { authorization: `Bearer ${user.accessToken}` },
+    });
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    const logout = await fetch(`${a.url}/api/v1/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.accessToken}` },
+    });
+    expect(logout.status).toBe(204);
+    const loggedOutAt = Date.now();
+    for (;;) {
+      const { done } = await reader.read();
+      if (done) break;
+    }
+    expect(Date.now() - loggedOutAt).toBeLessThan(2500);
   });
 
   it('finishes the leases in flight when a process is stopped, and loses none', async () => {

@@ -83,6 +83,7 @@ export async function startHarness(overrides: EnvInput = {}, options: HarnessOpt
     SMTP_URL: mailbox.smtpUrl,
     PUBLIC_URL: 'http://tokenpool.test',
     LOGIN_RATE_LIMIT: '1000',
+    AUTH_RATE_LIMIT: '100000',
     LOG_LEVEL: 'silent',
     REDIS_PREFIX: redisPrefix,
     ...overrides,

@@ -8,6 +8,8 @@ declare module 'fastify' {
 }
 
 export interface EventStream {
+  /** The session the stream was opened in: it ends when that session does. */
+  readonly sessionId: string;
   send(event: string, data: unknown): void;
   /** Runs when the client goes away or the server shuts down. */
   onClose(callback: () => void): void;
@@ -33,19 +35,20 @@ export async function streamChannel(
   reply: FastifyReply,
   bus: EventBus,
   channel: string,
+  sessionId: string,
   forward: (stream: EventStream, message: unknown) => void,
 ): Promise<EventStream> {
   let stream: EventStream | undefined;
   const unsubscribe = await bus.subscribe(channel, (message) => {
     if (stream) forward(stream, message);
   });
-  stream = openEventStream(request, reply);
+  stream = openEventStream(request, reply, sessionId);
   stream.onClose(unsubscribe);
   return stream;
 }
 
 /** Takes over the reply and answers `text/event-stream`; comments every 15 s keep proxies from timing out. */
-function openEventStream(request: FastifyRequest, reply: FastifyReply): EventStream {
+function openEventStream(request: FastifyRequest, reply: FastifyReply, sessionId: string): EventStream {
   const open = request.server.eventStreams;
   reply.hijack();
   const raw = reply.raw;
@@ -63,6 +66,7 @@ function openEventStream(request: FastifyRequest, reply: FastifyReply): EventStr
   let closed = false;
   const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), HEARTBEAT_MS);
   const stream: EventStream = {
+    sessionId,
     send(event, data) {
       if (!closed) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     },

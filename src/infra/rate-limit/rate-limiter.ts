@@ -10,6 +10,10 @@ export interface RateLimitResult {
 /** Fixed-window counters: at most `limit` hits per key in each window of `windowMs`. */
 export interface RateLimiter {
   hit(key: string, limit: number, windowMs: number): Promise<RateLimitResult>;
+  /** The hits counted in the key's current window, without adding one. */
+  count(key: string): Promise<{ hits: number; retryAfterMs: number }>;
+  /** Forgets the key's hits, as a successful login does for its failures. */
+  reset(key: string): Promise<void>;
 }
 
 /** One process only: the embedded default. */
@@ -30,6 +34,16 @@ export function createMemoryRateLimiter(now: () => number = Date.now): RateLimit
       window.count += 1;
       return { allowed: window.count <= limit, retryAfterMs: window.resetAt - time };
     },
+    async count(key) {
+      const window = windows.get(key);
+      const time = now();
+      return !window || window.resetAt <= time
+        ? { hits: 0, retryAfterMs: 0 }
+        : { hits: window.count, retryAfterMs: window.resetAt - time };
+    },
+    async reset(key) {
+      windows.delete(key);
+    },
   };
 }
 
@@ -47,11 +61,32 @@ return { count, redis.call('PTTL', KEYS[1]) }
  */
 export function createRedisRateLimiter(redis: Redis, prefix: string, guard: OutageGuard): RateLimiter {
   const local = createMemoryRateLimiter();
+  const redisKey = (key: string) => `${prefix}:rate:${key}`;
   return {
+    count(key) {
+      return guard.run(
+        async () => {
+          const [[, hits], [, ttl]] = (await redis.multi().get(redisKey(key)).pttl(redisKey(key)).exec()) as [
+            [unknown, string | null],
+            [unknown, number],
+          ];
+          return { hits: Number(hits ?? 0), retryAfterMs: Math.max(ttl, 0) };
+        },
+        () => local.count(key),
+      );
+    },
+    reset(key) {
+      return guard.run(
+        async () => {
+          await redis.del(redisKey(key));
+        },
+        () => local.reset(key),
+      );
+    },
     hit(key, limit, windowMs) {
       return guard.run(
         async () => {
-          const reply = await redis.eval(HIT_SCRIPT, 1, `${prefix}:rate:${key}`, windowMs);
+          const reply = await redis.eval(HIT_SCRIPT, 1, redisKey(key), windowMs);
           const [count, ttl] = reply as [number, number];
           return { allowed: count <= limit, retryAfterMs: Math.max(ttl, 0) };
         },

@@ -9,6 +9,7 @@ export const AUDIT_ACTIONS = [
   'auth.password_reset_requested',
   'auth.password_reset',
   'auth.password_changed',
+  'auth.password_change_failed',
   'auth.email_verified',
   'auth.admin_ensured',
   'token.leased',

@@ -162,6 +162,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
         response: { 201: StreamTicket },
       },
     },
-    async (request, reply) => reply.status(201).send(await auth.streamTicket(principal(request))),
+    async (request, reply) =>
+      reply.status(201).send(await auth.streamTicket(principal(request), requestContext(request))),
   );
 };

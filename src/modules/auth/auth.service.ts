@@ -36,6 +36,15 @@ export interface TokenPairResult {
 }
 
 const RATE_WINDOW_MS = 60_000;
+/** Failed logins from one IP across e-mails, and for one e-mail across IPs, per LOGIN_RATE_LIMIT. */
+const LOGIN_IP_FACTOR = 3;
+/** How much slower a login for an e-mail under attack from many addresses answers. */
+const LOGIN_SLOWDOWN_MS = 1000;
+/** Wrong current passwords allowed in CHANGE_WINDOW_MS, per session and per user. */
+const CHANGE_LIMIT = { session: 5, user: 10 };
+const CHANGE_WINDOW_MS = 15 * 60_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Long enough to open a stream right after asking; a reconnect asks again. */
 const STREAM_TICKET_TTL_SECONDS = 30;
 
@@ -44,17 +53,72 @@ export function createAuthService(
 ) {
   const { db, database, queue, accessTokens, rateLimiter, config } = deps;
 
-  /** Counts the attempt against both the caller's IP and the e-mail it names; either can refuse. */
-  async function limit(kind: 'login' | 'forgot-password', email: string, context: RequestContext): Promise<void> {
+  const refuse = (...results: Array<{ retryAfterMs: number }>) =>
+    errors.rateLimited(Math.max(1, Math.ceil(Math.max(...results.map((r) => r.retryAfterMs)) / 1000)));
+
+  /** Counts one request to `route` from the caller's IP: AUTH_RATE_LIMIT a minute, on every costly public route. */
+  async function limitIp(route: string, context: RequestContext): Promise<void> {
+    const result = await rateLimiter.hit(
+      `route:${route}:ip:${context.ip ?? 'unknown'}`,
+      config.AUTH_RATE_LIMIT,
+      RATE_WINDOW_MS,
+    );
+    if (!result.allowed) throw refuse(result);
+  }
+
+  /** Counts a forgot-password request against the caller's IP and the e-mail it names; either can refuse. */
+  async function limitForgot(email: string, context: RequestContext): Promise<void> {
     const results = await Promise.all([
-      rateLimiter.hit(`${kind}:ip:${context.ip ?? 'unknown'}`, config.LOGIN_RATE_LIMIT, RATE_WINDOW_MS),
-      rateLimiter.hit(`${kind}:email:${email}`, config.LOGIN_RATE_LIMIT, RATE_WINDOW_MS),
+      rateLimiter.hit(`forgot-password:ip:${context.ip ?? 'unknown'}`, config.LOGIN_RATE_LIMIT, RATE_WINDOW_MS),
+      rateLimiter.hit(`forgot-password:email:${email}`, config.LOGIN_RATE_LIMIT, RATE_WINDOW_MS),
     ]);
     const refused = results.filter((result) => !result.allowed);
-    if (refused.length > 0) {
-      throw errors.rateLimited(Math.ceil(Math.max(...refused.map((r) => r.retryAfterMs)) / 1000));
-    }
+    if (refused.length > 0) throw refuse(...refused);
   }
+
+  /**
+   * Login failures, counted where they cannot be turned against the owner: per (e-mail, IP) pair
+   * and per IP, which refuse; per e-mail across every IP, which only slows the answer, so guesses
+   * spread over many addresses are slowed without the owner ever being locked out.
+   */
+  const loginFailures = (email: string, context: RequestContext) => {
+    const ip = context.ip ?? 'unknown';
+    return {
+      pair: `login-failed:pair:${ip}:${email}`,
+      ip: `login-failed:ip:${ip}`,
+      email: `login-failed:email:${email}`,
+    };
+  };
+
+  async function checkLoginFailures(email: string, context: RequestContext): Promise<void> {
+    const keys = loginFailures(email, context);
+    const [pair, ip, byEmail] = await Promise.all([
+      rateLimiter.count(keys.pair),
+      rateLimiter.count(keys.ip),
+      rateLimiter.count(keys.email),
+    ]);
+    const refused = [
+      ...(pair.hits >= config.LOGIN_RATE_LIMIT ? [pair] : []),
+      ...(ip.hits >= LOGIN_IP_FACTOR * config.LOGIN_RATE_LIMIT ? [ip] : []),
+    ];
+    if (refused.length > 0) throw refuse(...refused);
+    if (byEmail.hits >= LOGIN_IP_FACTOR * config.LOGIN_RATE_LIMIT) await sleep(LOGIN_SLOWDOWN_MS);
+  }
+
+  async function countLoginFailure(email: string, context: RequestContext): Promise<void> {
+    const keys = loginFailures(email, context);
+    await Promise.all([
+      rateLimiter.hit(keys.pair, config.LOGIN_RATE_LIMIT, RATE_WINDOW_MS),
+      rateLimiter.hit(keys.ip, LOGIN_IP_FACTOR * config.LOGIN_RATE_LIMIT, RATE_WINDOW_MS),
+      rateLimiter.hit(keys.email, LOGIN_IP_FACTOR * config.LOGIN_RATE_LIMIT, RATE_WINDOW_MS),
+    ]);
+  }
+
+  /** Wrong current passwords, per session and per user: a stolen access token cannot guess on. */
+  const changeFailures = (principal: AccessClaims) => ({
+    session: `change-password-failed:session:${principal.sessionId}`,
+    user: `change-password-failed:user:${principal.userId}`,
+  });
 
   /** Opens a refresh token on the session, inside the caller's transaction, and signs an access token. */
   async function issuePair(executor: Executor, claims: AccessClaims): Promise<TokenPairResult> {
@@ -73,6 +137,7 @@ export function createAuthService(
       input: { name: string; email: string; password: string; birthDate?: string | null | undefined },
       context: RequestContext,
     ): Promise<UserRow> {
+      await limitIp('register', context);
       if (input.birthDate && input.birthDate > new Date().toISOString().slice(0, 10)) {
         throw errors.validation('The body is invalid.', [{ field: 'birthDate', message: 'must not be in the future' }]);
       }
@@ -100,11 +165,13 @@ export function createAuthService(
 
     async login(input: { email: string; password: string }, context: RequestContext): Promise<TokenPairResult> {
       const email = normalizeEmail(input.email);
-      await limit('login', email, context);
+      await limitIp('login', context);
+      await checkLoginFailures(email, context);
       const user = await findUserByEmail(db, email);
       // verifyPassword spends the same time on an unknown account, so the answer tells nothing.
       const valid = await verifyPassword(user?.passwordHash ?? null, input.password);
       if (!user || !valid) {
+        await countLoginFailure(email, context);
         await insertAuditEntry(db, {
           action: 'auth.login_failed',
           userId: user?.id ?? null,
@@ -113,6 +180,8 @@ export function createAuthService(
         });
         throw errors.invalidCredentials();
       }
+      // The owner got in: this address's failures on this account are forgotten.
+      await rateLimiter.reset(loginFailures(email, context).pair);
       return db.transaction(async (tx) => {
         const sessionId = await insertSession(tx, user.id);
         await insertAuditEntry(tx, {
@@ -126,6 +195,7 @@ export function createAuthService(
     },
 
     async refresh(refreshToken: string, context: RequestContext): Promise<TokenPairResult> {
+      await limitIp('refresh', context);
       const tokenHash = hashToken(refreshToken);
       type Outcome = { kind: 'ok'; pair: TokenPairResult } | { kind: 'reused' } | { kind: 'invalid' };
       const outcome = await db.transaction(async (tx): Promise<Outcome> => {
@@ -170,7 +240,11 @@ export function createAuthService(
     },
 
     /** A single-use ticket that opens one event stream for this session; see stream-tickets.sql. */
-    async streamTicket(principal: AccessClaims): Promise<{ ticket: string; expiresIn: number }> {
+    async streamTicket(
+      principal: AccessClaims,
+      context: RequestContext,
+    ): Promise<{ ticket: string; expiresIn: number }> {
+      await limitIp('stream-ticket', context);
       const ticket = newOpaqueToken();
       await insertStreamTicket(database, {
         ticketHash: hashToken(ticket),
@@ -183,7 +257,8 @@ export function createAuthService(
     /** Answers the same for known and unknown e-mails; only a known one gets a link. */
     async forgotPassword(rawEmail: string, context: RequestContext): Promise<void> {
       const email = normalizeEmail(rawEmail);
-      await limit('forgot-password', email, context);
+      await limitIp('forgot-password', context);
+      await limitForgot(email, context);
       const user = await findUserByEmail(db, email);
       await db.transaction(async (tx) => {
         await insertAuditEntry(tx, {
@@ -198,6 +273,7 @@ export function createAuthService(
     },
 
     async resetPassword(input: { token: string; password: string }, context: RequestContext): Promise<void> {
+      await limitIp('reset-password', context);
       // Hashing costs tens of milliseconds of CPU: a bogus token must not get that far.
       if (!(await isLiveOneTimeToken(db, hashToken(input.token), 'password_reset'))) {
         throw errors.invalidOneTimeToken();
@@ -222,6 +298,7 @@ export function createAuthService(
     },
 
     async verifyEmail(token: string, context: RequestContext): Promise<void> {
+      await limitIp('verify-email', context);
       await db.transaction(async (tx) => {
         const userId = await consumeOneTimeToken(tx, hashToken(token), 'email_verification');
         if (!userId) throw errors.invalidOneTimeToken();
@@ -242,7 +319,24 @@ export function createAuthService(
     ): Promise<void> {
       const user = await findUserById(db, principal.userId);
       if (!user) throw errors.unauthenticated('The account no longer exists.');
+      const keys = changeFailures(principal);
+      const [bySession, byUser] = await Promise.all([rateLimiter.count(keys.session), rateLimiter.count(keys.user)]);
+      const refused = [
+        ...(bySession.hits >= CHANGE_LIMIT.session ? [bySession] : []),
+        ...(byUser.hits >= CHANGE_LIMIT.user ? [byUser] : []),
+      ];
+      if (refused.length > 0) throw refuse(...refused);
       if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
+        await Promise.all([
+          rateLimiter.hit(keys.session, CHANGE_LIMIT.session, CHANGE_WINDOW_MS),
+          rateLimiter.hit(keys.user, CHANGE_LIMIT.user, CHANGE_WINDOW_MS),
+        ]);
+        await insertAuditEntry(db, {
+          action: 'auth.password_change_failed',
+          userId: user.id,
+          target: { type: 'session', id: principal.sessionId },
+          context,
+        });
         throw errors.validation('The current password is wrong.', [
           { field: 'currentPassword', message: 'is not the current password' },
         ]);

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { Database, Executor, Statement } from '../../infra/db/database.js';
 import { refreshTokens, sessions, users } from '../../infra/db/schema.js';
 import type { Role } from './access-tokens.js';
@@ -27,6 +27,16 @@ export async function findLiveSession(
 ): Promise<{ userId: string; role: Role } | undefined> {
   const [row] = await database.query<{ userId: string; role: Role }>(FIND_LIVE_SESSION, [sessionId]);
   return row;
+}
+
+/** Of the given sessions, the ones still open. */
+export async function findLiveSessionIds(executor: Executor, sessionIds: string[]): Promise<string[]> {
+  if (sessionIds.length === 0) return [];
+  const rows = await executor
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(inArray(sessions.id, sessionIds), isNull(sessions.revokedAt)));
+  return rows.map((row) => row.id);
 }
 
 export async function revokeSession(executor: Executor, sessionId: string, reason: RevokeReason): Promise<boolean> {

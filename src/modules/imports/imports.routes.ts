@@ -154,7 +154,8 @@ export const importsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
         stream.send('progress', status);
         if (isFinished(status.status)) stream.close();
       };
-      const stream = await streamChannel(request, reply, events, importChannel(record.id), (open, message) =>
+      const session = principal(request).sessionId;
+      const stream = await streamChannel(request, reply, events, importChannel(record.id), session, (open, message) =>
         send(open, message as ImportStatus),
       );
       // Read after subscribing, so a change between the two is not lost (at worst it comes twice).

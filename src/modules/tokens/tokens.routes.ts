@@ -83,7 +83,8 @@ export const tokensRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
       },
     },
     async (request, reply) => {
-      await streamChannel(request, reply, deps.events, TOKEN_EVENTS_CHANNEL, (stream, message) => {
+      const session = principal(request).sessionId;
+      await streamChannel(request, reply, deps.events, TOKEN_EVENTS_CHANNEL, session, (stream, message) => {
         const event = message as TokenEvent;
         stream.send(event.type, event);
       });
