@@ -59,8 +59,8 @@ async function bareFastify(): Promise<LoadResult> {
   return result;
 }
 
-async function service(base: string, redisUrl: string, poolSize: number): Promise<LoadResult> {
-  const name = `tokenpool_bench_service_${poolSize}`;
+async function service(base: string, redisUrl: string, poolSize: number, processes: number): Promise<LoadResult> {
+  const name = `tokenpool_bench_service_${poolSize}_${processes}`;
   const url = await freshDatabase(base, name);
   const dataDir = await mkdtemp(join(tmpdir(), 'tokenpool-bench-'));
   const admin = { email: 'bench@example.com', password: 'bench password' };
@@ -74,6 +74,7 @@ async function service(base: string, redisUrl: string, poolSize: number): Promis
       REDIS_PREFIX: `tokenpool-bench-${poolSize}`,
       DATA_DIR: dataDir,
       TOKEN_POOL_SIZE: String(poolSize),
+      WEB_CONCURRENCY: String(processes),
       ADMIN_EMAIL: admin.email,
       ADMIN_PASSWORD: admin.password,
     },
@@ -107,8 +108,9 @@ const fmt = (n: number, digits = 1) => n.toFixed(digits);
 export async function tokensBenchmark(base: string, redisUrl: string): Promise<string> {
   const pg = await baseline(base, 100);
   const bare = await bareFastify();
-  const small = await service(base, redisUrl, 100);
-  const large = await service(base, redisUrl, 100_000);
+  const small = await service(base, redisUrl, 100, 1);
+  const large = await service(base, redisUrl, 100_000, 1);
+  const group = await service(base, redisUrl, 100, 2);
   const rows = [
     ['pgbench: one-statement lease, pool 100 (baseline)', fmt(pg.tps, 0), '—', `${fmt(pg.latencyMs, 2)} (avg)`, '1.00'],
     [
@@ -119,21 +121,30 @@ export async function tokensBenchmark(base: string, redisUrl: string): Promise<s
       fmt(bare.rps / pg.tps, 2),
     ],
     [
-      'POST /tokens/lease, pool 100',
+      'POST /tokens/lease, pool 100, 1 process',
       fmt(small.rps, 0),
       fmt(small.p50, 2),
       fmt(small.p99, 2),
       fmt(small.rps / pg.tps, 2),
     ],
     [
-      'POST /tokens/lease, pool 100,000',
+      'POST /tokens/lease, pool 100,000, 1 process',
       fmt(large.rps, 0),
       fmt(large.p50, 2),
       fmt(large.p99, 2),
       fmt(large.rps / pg.tps, 2),
     ],
+    [
+      'POST /tokens/lease, pool 100, WEB_CONCURRENCY=2',
+      fmt(group.rps, 0),
+      fmt(group.p50, 2),
+      fmt(group.p99, 2),
+      fmt(group.rps / pg.tps, 2),
+    ],
   ];
-  const errors = [small, large].flatMap((r) => Object.entries(r.statuses).filter(([status]) => status !== '201'));
+  const errors = [small, large, group].flatMap((r) =>
+    Object.entries(r.statuses).filter(([status]) => status !== '201'),
+  );
   return [
     `tokens: ${CONNECTIONS} connections, ${SECONDS} s each after ${WARMUP_MS / 1000} s warm-up, new userId per request`,
     '',
@@ -142,6 +153,7 @@ export async function tokensBenchmark(base: string, redisUrl: string): Promise<s
     ...rows.map((row) => `| ${row.join(' | ')} |`),
     '',
     `p99 at pool 100,000 vs 100: ${fmt(large.p99 / small.p99, 2)}x; p50: ${fmt(large.p50 / small.p50, 2)}x`,
+    `two HTTP processes vs one: ${fmt(group.rps / small.rps, 2)}x the leases per second`,
     errors.length > 0 ? `non-201 answers: ${JSON.stringify(errors)}` : 'every answer was 201',
   ].join('\n');
 }

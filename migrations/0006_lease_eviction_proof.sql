@@ -65,29 +65,38 @@ BEGIN
     RETURN (v_open.token_id, v_open.user_id, v_open.leased_at, v_open.expires_at, false, NULL, v_expired)::lease_outcome;
   END IF;
 
-  -- A free token, else the one whose lease ended first. Each condition is in WHERE because that is
-  -- what PostgreSQL checks again on a row a concurrent transaction changed after this statement's
-  -- snapshot (ORDER BY is not checked again): a token leased a moment ago elsewhere is skipped.
-  SELECT * INTO v_token FROM tokens t WHERE t.leased_at IS NULL
-    ORDER BY t.leased_at NULLS FIRST, t.id LIMIT 1 FOR UPDATE SKIP LOCKED;
-  IF NOT FOUND THEN
-    SELECT * INTO v_token FROM tokens t WHERE t.expires_at <= coalesce(p_at, clock_timestamp())
-      ORDER BY t.expires_at, t.id LIMIT 1 FOR UPDATE SKIP LOCKED;
-  END IF;
-  IF NOT FOUND THEN
+  IF p_exclusive THEN
+    -- No other writer of the pool is in flight, so this snapshot is the pool as it is at v_now:
+    -- a free token, else one whose lease was over by v_now, else every token is held by an
+    -- unexpired lease and the first in lease order is the oldest.
+    -- (No token has a null leased_at in the last search; NULLS FIRST only lets the index serve.)
+    SELECT * INTO v_token FROM tokens t WHERE t.leased_at IS NULL ORDER BY t.leased_at NULLS FIRST, t.id LIMIT 1 FOR UPDATE;
+    IF NOT FOUND THEN
+      SELECT * INTO v_token FROM tokens t WHERE t.expires_at <= v_now ORDER BY t.expires_at, t.id LIMIT 1 FOR UPDATE;
+    END IF;
+    IF NOT FOUND THEN
+      SELECT * INTO v_token FROM tokens t ORDER BY t.leased_at NULLS FIRST, t.id LIMIT 1 FOR UPDATE;
+    END IF;
+  ELSE
+    -- A free token, else the one whose lease ended first. Each condition is in WHERE because that
+    -- is what PostgreSQL checks again on a row a concurrent transaction changed after this
+    -- statement's snapshot (ORDER BY is not checked again): a token leased a moment ago elsewhere
+    -- is skipped.
+    SELECT * INTO v_token FROM tokens t WHERE t.leased_at IS NULL
+      ORDER BY t.leased_at NULLS FIRST, t.id LIMIT 1 FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+      SELECT * INTO v_token FROM tokens t WHERE t.expires_at <= coalesce(p_at, clock_timestamp())
+        ORDER BY t.expires_at, t.id LIMIT 1 FOR UPDATE SKIP LOCKED;
+    END IF;
     -- Every token is held, or being taken or freed by a transaction still in flight: only a caller
     -- holding the pool EXCLUSIVE can tell which, so this one hands the request back untouched.
-    IF NOT p_exclusive THEN
+    IF NOT FOUND THEN
       RETURN (NULL, p_holder, NULL, NULL, false, NULL, v_expired)::lease_outcome;
     END IF;
-    -- EXCLUSIVE: no other writer of the pool is in flight, so this snapshot is the pool as it is:
-    -- every token is held by an unexpired lease, and the first in lease order is the oldest.
-    -- (No token has a null leased_at here; NULLS FIRST only lets the lease-order index serve.)
-    SELECT * INTO v_token FROM tokens t ORDER BY t.leased_at NULLS FIRST, t.id LIMIT 1 FOR UPDATE;
+    -- The lease begins once its token is locked: a release or clear that freed the token committed
+    -- before that, so the history never shows a lease beginning before the one it follows ended.
+    v_now := coalesce(p_at, clock_timestamp());
   END IF;
-  -- The lease begins once its token is locked: a release or clear that freed the token committed
-  -- before that, so the history never shows a lease beginning before the one it follows ended.
-  v_now := coalesce(p_at, clock_timestamp());
 
   IF v_open.id IS NOT NULL AND v_open.id IS DISTINCT FROM v_token.lease_id THEN
     -- The holder's last lease is over but still open: it ends at its own expiry, not now.

@@ -14,6 +14,7 @@ import {
   registerProblemHandlers,
 } from './infra/http/problem.js';
 import { registerEventStreams } from './infra/http/sse.js';
+import { registerMetrics } from './infra/metrics/metrics-routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { registerAuthentication } from './modules/auth/authenticate.js';
@@ -22,6 +23,7 @@ import { healthRoutes } from './modules/health/health.routes.js';
 import { importsRoutes } from './modules/imports/imports.routes.js';
 import { tokensRoutes } from './modules/tokens/tokens.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
+import { swaggerOptions } from './openapi.js';
 import { dashboard } from './web/dashboard.js';
 
 export const API_PREFIX = '/api/v1';
@@ -79,23 +81,10 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   });
   registerProblemHandlers(app);
   registerEventStreams(app);
+  // Before any route: its timing hook covers every route registered after it.
+  registerMetrics(app, { registry: deps.metrics, token: deps.config.METRICS_TOKEN });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Tokenpool',
-        version: '1.0.0',
-        description: 'Time-boxed leases on a fixed pool of UUID tokens, accounts, bulk user import and an audit log.',
-      },
-      components: {
-        securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWE' },
-          streamTicket: { type: 'apiKey', in: 'query', name: 'ticket', description: 'From POST /auth/stream-ticket.' },
-        },
-      },
-    },
-  });
+  await app.register(swagger, swaggerOptions);
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     // A policy listing the page's own inline script and style by hash, and no framing.

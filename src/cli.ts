@@ -1,10 +1,13 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createLogger } from './infra/logger.js';
 import { ensureAdmin } from './modules/auth/admin-account.js';
 import { PoolSizeMismatchError } from './modules/tokens/tokens.sql.js';
+import { runProcessGroup } from './process-group.js';
 import { createRuntime, type Runtime } from './runtime.js';
+import { logStartNotice } from './start-notice.js';
 
 const USAGE = `usage: tokenpool <command> [--no-migrate]
 
@@ -38,7 +41,7 @@ async function main(): Promise<void> {
 
   let config: Config;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, { adminPair: command !== 'create-admin' });
   } catch (error) {
     if (error instanceof ConfigError) fail(`configuration error: ${error.message}`);
     throw error;
@@ -46,16 +49,27 @@ async function main(): Promise<void> {
   if (command === 'worker' && !config.REDIS_URL)
     fail('configuration error: REDIS_URL must be set to run a separate worker');
 
-  const logger = createLogger(config.LOG_LEVEL);
+  // JSON for collectors, files and pipes; readable lines for a person at a terminal, outside production.
+  const pretty = process.stdout.isTTY && config.NODE_ENV !== 'production';
+  const logger = createLogger(config.LOG_LEVEL, pretty ? 'pretty' : undefined);
+  // Several HTTP processes: this one supervises them and serves nothing itself.
+  if ((command === 'api' || command === 'serve') && config.WEB_CONCURRENCY > 1 && cluster.isPrimary) {
+    const http = Array.from({ length: config.WEB_CONCURRENCY }, () => 'api' as const);
+    const commands = command === 'serve' ? [...http, 'worker' as const] : http;
+    return runProcessGroup({
+      commands,
+      args: process.argv.slice(3),
+      logger,
+      shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    });
+  }
   const runtime = await createRuntime(config, { logger, migrate: !values['no-migrate'] }).catch((error: unknown) => {
     if (error instanceof PoolSizeMismatchError) fail(`configuration error: ${error.message}`);
     throw error;
   });
 
-  if (command === 'migrate') {
-    logger.info('migrations are up to date');
-    return runtime.close();
-  }
+  // createRuntime has migrated and logged how many migrations it applied.
+  if (command === 'migrate') return runtime.close();
   if (command === 'create-admin') {
     const email = values.email ?? config.ADMIN_EMAIL;
     const password = values.password ?? config.ADMIN_PASSWORD;
@@ -73,11 +87,16 @@ async function main(): Promise<void> {
   }
   // Without Redis there is no shared queue, so whoever enqueues a job must also run it.
   if (command !== 'api' || !config.REDIS_URL) await runtime.startWorkers();
-  // The HTTP stack is loaded only by the processes that serve HTTP.
-  const app = command === 'worker' ? undefined : await (await import('./app.js')).buildApp(runtime);
-  if (app) await app.listen({ port: config.PORT, host: config.HOST });
+  // The API's HTTP stack is loaded only by the processes that serve it; a worker serves its metrics
+  // and health on a port of its own.
+  const app =
+    command === 'worker'
+      ? await (await import('./worker-app.js')).buildWorkerApp(runtime)
+      : await (await import('./app.js')).buildApp(runtime);
+  await app.listen({ port: command === 'worker' ? config.WORKER_PORT : config.PORT, host: config.HOST });
   logger.info({ command }, 'started');
-  onShutdown(runtime, config.SHUTDOWN_TIMEOUT_MS, async () => app?.close());
+  onShutdown(runtime, config.SHUTDOWN_TIMEOUT_MS, async () => app.close());
+  if (command !== 'worker') await logStartNotice(runtime);
 }
 
 function onShutdown(runtime: Runtime, timeoutMs: number, closeServer: () => Promise<unknown>): void {
@@ -98,8 +117,17 @@ function onShutdown(runtime: Runtime, timeoutMs: number, closeServer: () => Prom
     await closeServer();
     await runtime.close();
     runtime.logger.info('stopped');
+    // The channel to the group's supervisor would keep this process alive on its own.
+    if (cluster.isWorker) process.exit(0);
   };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, (s) => void stop(s));
+  // In a WEB_CONCURRENCY group the supervisor alone answers SIGINT (a terminal's Ctrl+C reaches the
+  // whole group) and passes a SIGTERM on; a process whose supervisor is gone stops too.
+  const signals = cluster.isWorker ? (['SIGTERM'] as const) : (['SIGTERM', 'SIGINT'] as const);
+  for (const signal of signals) process.on(signal, (s) => void stop(s));
+  if (cluster.isWorker) {
+    process.on('SIGINT', () => {});
+    process.on('disconnect', () => void stop('disconnect'));
+  }
 }
 
 main().catch((error: unknown) => {

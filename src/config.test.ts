@@ -51,6 +51,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 
+  it('lets create-admin take ADMIN_PASSWORD or ADMIN_EMAIL alone', () => {
+    const options = { adminPair: false };
+    expect(loadConfig({ ADMIN_PASSWORD: 'long enough' }, options).ADMIN_PASSWORD).toBe('long enough');
+    expect(loadConfig({ ADMIN_EMAIL: 'root@example.com' }, options).ADMIN_EMAIL).toBe('root@example.com');
+  });
+
   it('never echoes a secret in its error', () => {
     expect(() => loadConfig({ ADMIN_EMAIL: 'a@b.co', ADMIN_PASSWORD: 'short' })).toThrow(/ADMIN_PASSWORD.*\*\*\*/);
   });

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 
@@ -56,6 +57,12 @@ const EnvSchema = Type.Object({
   LOGIN_RATE_LIMIT: Type.Integer({ ...PositiveInt, default: 10 }),
   // Requests per minute from one IP to each unauthenticated route that costs work.
   AUTH_RATE_LIMIT: Type.Integer({ ...PositiveInt, default: 60 }),
+  // HTTP processes `api` and `serve` run; default: one per core with PostgreSQL and Redis, else 1.
+  WEB_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+  // Where a `worker` process serves its /metrics and health.
+  WORKER_PORT: Type.Integer({ ...Port, default: 3001 }),
+  // When set, GET /metrics needs `Authorization: Bearer <it>`; unset leaves it open.
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   // The longest a SIGTERM waits for requests and jobs in flight before the process exits anyway.
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 30_000, default: 30_000 }),
   LOG_LEVEL: Type.Union(
@@ -66,7 +73,7 @@ const EnvSchema = Type.Object({
 
 type Env = Static<typeof EnvSchema>;
 
-export type Config = Omit<Env, 'PUBLIC_URL'> & { PUBLIC_URL: string };
+export type Config = Omit<Env, 'PUBLIC_URL' | 'WEB_CONCURRENCY'> & { PUBLIC_URL: string; WEB_CONCURRENCY: number };
 
 export type EnvInput = Record<string, string | undefined>;
 
@@ -76,8 +83,16 @@ export class ConfigError extends Error {
 
 const MIN_PRODUCTION_SECRET_BYTES = 32;
 
+export interface LoadConfigOptions {
+  /**
+   * Whether ADMIN_EMAIL and ADMIN_PASSWORD must come together: a start needs both to make the
+   * admin, while `create-admin` takes the missing one from its flags. @defaultValue true
+   */
+  adminPair?: boolean;
+}
+
 /** Parses the environment once; a bad value throws a {@link ConfigError} naming the variable. */
-export function loadConfig(input: EnvInput = process.env): Config {
+export function loadConfig(input: EnvInput = process.env, { adminPair = true }: LoadConfigOptions = {}): Config {
   const known = Object.keys(EnvSchema.properties);
   // An empty variable means "unset", as it does for most tools that read the environment.
   const raw = Object.fromEntries(
@@ -102,12 +117,19 @@ export function loadConfig(input: EnvInput = process.env): Config {
       );
     }
   }
-  if (Boolean(parsed.ADMIN_EMAIL) !== Boolean(parsed.ADMIN_PASSWORD)) {
+  if (adminPair && Boolean(parsed.ADMIN_EMAIL) !== Boolean(parsed.ADMIN_PASSWORD)) {
     throw new ConfigError('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
+  }
+  // Several HTTP processes share everything through PostgreSQL and Redis: PGlite belongs to one
+  // process, and without Redis each process would keep its own events and rate limits.
+  const shared = Boolean(parsed.DATABASE_URL && parsed.REDIS_URL);
+  if ((parsed.WEB_CONCURRENCY ?? 1) > 1 && !shared) {
+    throw new ConfigError('WEB_CONCURRENCY above 1 needs DATABASE_URL and REDIS_URL');
   }
   return {
     ...parsed,
     PUBLIC_URL: (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, ''),
+    WEB_CONCURRENCY: parsed.WEB_CONCURRENCY ?? (shared ? availableParallelism() : 1),
   };
 }
 

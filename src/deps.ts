@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { Config } from './config.js';
 import type { Database, Db } from './infra/db/database.js';
 import type { EventBus } from './infra/events/event-bus.js';
@@ -29,4 +30,6 @@ export interface Deps {
   readonly rateLimiter: RateLimiter;
   readonly accessTokens: AccessTokens;
   readonly pings: DependencyPings;
+  /** This process's Prometheus metrics. */
+  readonly metrics: Registry;
 }

@@ -6,12 +6,16 @@ import { createDatabase } from './infra/db/database.js';
 import { createMemoryLiveState, createRedisLiveState, type LiveState } from './infra/live-state.js';
 import { createLogger, type Logger } from './infra/logger.js';
 import { createMailer } from './infra/mail/mailer.js';
+import { joinClusterMetrics } from './infra/metrics/cluster-metrics.js';
+import { createMetricsRegistry } from './infra/metrics/metrics.js';
 import { createBullmqQueue } from './infra/queue/bullmq-queue.js';
 import { createDatabaseQueue } from './infra/queue/database-queue.js';
+import { jobCounters } from './infra/queue/jobs.metrics.js';
 import { closeRedis, createRedis } from './infra/redis.js';
 import { resolveJwtSecret } from './infra/secrets.js';
 import { createFileStorage } from './infra/storage/upload-storage.js';
 import { jobRegistrations } from './jobs.js';
+import { registerMetricReaders } from './metric-readers.js';
 import { recordJobFailure } from './modules/audit/job-failures.js';
 import { createAccessTokens } from './modules/auth/access-tokens.js';
 import { type Sweeper, startSweeper } from './modules/tokens/expiry-sweeper.js';
@@ -49,14 +53,25 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   let redis: Redis | undefined;
   let live: LiveState | undefined;
   try {
-    if (options.migrate ?? true) await database.migrate();
+    if (options.migrate ?? true) {
+      const applied = await database.migrate();
+      logger.info({ applied }, applied === 0 ? 'no migration to apply' : `applied ${applied} migrations`);
+    }
     // A large pool takes longer to make than any request may take.
     await database.withoutTimeouts((db) => ensureTokenPool(db, config.TOKEN_POOL_SIZE));
     redis = config.REDIS_URL ? createRedis(config.REDIS_URL, redisTimeouts) : undefined;
     live = config.REDIS_URL
       ? createRedisLiveState(config.REDIS_URL, { ...redisTimeouts, prefix, logger })
       : createMemoryLiveState();
-    const jobs = { db: database.db, logger, pollMs: config.JOB_POLL_MS, onFailure: recordJobFailure(database.db) };
+    const metrics = createMetricsRegistry();
+    joinClusterMetrics(metrics);
+    const jobs = {
+      db: database.db,
+      logger,
+      pollMs: config.JOB_POLL_MS,
+      onFailure: recordJobFailure(database.db),
+      counters: jobCounters(metrics),
+    };
     const queue = redis
       ? createBullmqQueue({ ...jobs, redis, prefix, sendTimeoutMs: config.JOB_RELAY_TIMEOUT_MS })
       : createDatabaseQueue({ ...jobs, soleRunner: database.kind === 'pglite' });
@@ -79,7 +94,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       rateLimiter: live.rateLimiter,
       accessTokens: createAccessTokens(secret, config.ACCESS_TOKEN_TTL_SECONDS),
       pings: { database: () => database.ping(), ...(live.ping ? { redis: live.ping } : {}) },
+      metrics,
     };
+    registerMetricReaders(deps);
     const connection = redis;
     const shared = live;
     let sweeper: Sweeper | undefined;

@@ -108,7 +108,7 @@ describe('HTTP edge', () => {
     expect(me.security).toEqual([{ bearerAuth: [] }]);
     expect(Object.keys(me.responses)).toEqual(expect.arrayContaining(['200', '401', '503']));
     const ready = doc.paths['/health/ready'].get.responses;
-    expect(ready['503'].content['application/json'].schema.properties).toHaveProperty('checks');
+    expect(ready['503'].content['application/problem+json'].schema.properties).toHaveProperty('checks');
     const docs = await harness.app.inject({ method: 'GET', url: '/docs/' });
     expect(docs.statusCode).toBe(200);
     expect(docs.body).toContain('swagger');

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,6 +61,12 @@ describe('serve on the embedded defaults', () => {
       PUBLIC_URL: 'http://tokenpool.test',
     };
     service = await startProcess('serve', env);
+    // A first start says what it migrated, where the dashboard is and that an admin can sign in.
+    const { entries } = JSON.parse(
+      await readFile(new URL('../migrations/meta/_journal.json', import.meta.url), 'utf8'),
+    );
+    expect(service.output()).toContain(`"msg":"applied ${entries.length} migrations"`);
+    expect(service.output()).toMatch(/"admins":1,"msg":"dashboard at http:\/\/tokenpool\.test\/"/);
     const login = await post(service.url, '/auth/login', { email: 'root@example.com', password: PASSWORD });
     expect(login.status).toBe(200);
     expect((await get(service.url, '/users/me', login.body.accessToken)).body.role).toBe('admin');
@@ -76,9 +82,12 @@ describe('serve on the embedded defaults', () => {
 
     // A second start finds the same database and the same key: the old access token still works.
     // migrate and create-admin work on the same data directory while the service is down.
-    expect((await runCli(['migrate'], env)).code).toBe(0);
+    const migrated = await runCli(['migrate'], env);
+    expect(migrated.code).toBe(0);
+    expect(migrated.stdout).toContain('"applied":0,"msg":"no migration to apply"');
+    // As the README and the usage write it: the password in ADMIN_PASSWORD, the e-mail as a flag.
     const created = await runCli(['create-admin', '--email', 'ops@example.com'], {
-      ...env,
+      DATA_DIR: dataDir,
       ADMIN_PASSWORD: `${PASSWORD}!`,
     });
     expect(created.code, created.stderr).toBe(0);

@@ -76,13 +76,26 @@ export function serializeError(error: unknown): LoggedError | string {
   };
 }
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+/**
+ * Lines for a person at a terminal. pino-pretty runs as a transport, in a worker thread, and gets
+ * each line after redaction and the serializers, as any other destination does.
+ */
+function prettyOutput(): pino.DestinationStream {
+  return pino.transport({
+    target: import.meta.resolve('pino-pretty'),
+    // The worker thread's stdout is not the terminal, so colours are asked for, not detected.
+    options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+  });
+}
+
+/** JSON lines to stdout, or to `destination`; `'pretty'` for human-readable lines instead. */
+export function createLogger(level: string, destination?: pino.DestinationStream | 'pretty'): Logger {
   return pino(
     {
       level,
       redact: { paths: redactPaths, censor: '[redacted]' },
       serializers: { req: serializeRequest, err: serializeError },
     },
-    destination,
+    destination === 'pretty' ? prettyOutput() : destination,
   );
 }

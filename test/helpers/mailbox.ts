@@ -26,18 +26,42 @@ export interface SmtpMailbox extends Mailbox {
   setAvailable(available: boolean): void;
 }
 
-// The mailer forces quoted-printable, so one decoder reads every part.
+// SMTP messages come quoted-printable, the outbox's 8bit (src/infra/mail/mailer.ts): each part is
+// decoded by its own Content-Transfer-Encoding. Decoding 8bit text as quoted-printable would turn a
+// link's `token=4F…` into `tokenO…`.
 function decodeQuotedPrintable(text: string): string {
-  return text
+  const bytes = text
     .replace(/=\r?\n/g, '')
     .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+  return Buffer.from(bytes, 'latin1').toString('utf8');
+}
+
+function decodePart(part: string): string {
+  const headerEnd = part.search(/\r?\n\r?\n/);
+  if (headerEnd < 0) return '';
+  const encoding = part
+    .slice(0, headerEnd)
+    .match(/^content-transfer-encoding:\s*(\S+)/im)?.[1]
+    ?.toLowerCase();
+  const body = part.slice(headerEnd).replace(/^\r?\n\r?\n/, '');
+  if (encoding === 'quoted-printable') return decodeQuotedPrintable(body);
+  if (encoding === 'base64') return Buffer.from(body, 'base64').toString('utf8');
+  return body;
 }
 
 function parseMail(raw: string): ReceivedMail {
   const headerEnd = raw.search(/\r?\n\r?\n/);
   const headers = raw.slice(0, headerEnd).replace(/\r?\n[ \t]+/g, ' ');
   const header = (name: string) => headers.match(new RegExp(`^${name}: (.*)$`, 'im'))?.[1]?.trim() ?? '';
-  const body = decodeQuotedPrintable(raw.slice(headerEnd));
+  const boundary = header('Content-Type').match(/boundary="?([^";]+)"?/i)?.[1];
+  const parts = boundary
+    ? raw
+        .slice(headerEnd)
+        .split(`--${boundary}`)
+        .slice(1, -1)
+        .map((part) => part.replace(/^\r?\n/, ''))
+    : [raw];
+  const body = parts.map(decodePart).join('\n');
   const links = [...new Set(body.match(/https?:\/\/[^\s"<>]+/g) ?? [])];
   return { to: header('To'), subject: header('Subject'), body, links };
 }

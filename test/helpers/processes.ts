@@ -50,7 +50,15 @@ export async function startProcess(
 ): Promise<ServiceProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [CLI, command], {
-    env: { PATH: process.env.PATH, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: logLevel },
+    // A worker serves its metrics on WORKER_PORT, an API on PORT: either way, a free one.
+    env: {
+      PATH: process.env.PATH,
+      ...env,
+      PORT: String(port),
+      WORKER_PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: logLevel,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -24,8 +24,11 @@ export interface Database {
    * skips parsing and planning, and skipping the query builder saves the API process's CPU.
    */
   query<T>(statement: Statement, values: unknown[]): Promise<T[]>;
-  /** Runs the numbered migrations that have not run yet; safe to call from many processes at once. */
-  migrate(): Promise<void>;
+  /**
+   * Runs the numbered migrations that have not run yet and answers how many it ran; safe to call
+   * from many processes at once.
+   */
+  migrate(): Promise<number>;
   /**
    * Runs startup work (making the token pool) on a connection of its own, free of the query
    * timeout: it may rightly take longer than any request should, or wait for another process's.
@@ -71,6 +74,17 @@ const migrationsFolder = new URL('../../../migrations', import.meta.url).pathnam
 
 // Any constant works: it only has to be the same in every process that migrates this database.
 const MIGRATION_LOCK_ID = 7_405_122_911;
+
+// drizzle's migrator says nothing of what it did; it keeps one row per migration run in this table.
+async function countMigrations(db: Db): Promise<number> {
+  const [table] = await queryRows<{ present: boolean }>(
+    db,
+    sql`select to_regclass('drizzle.__drizzle_migrations') is not null as present`,
+  );
+  if (!table?.present) return 0;
+  const [row] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+  return row?.n ?? 0;
+}
 
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
   if (!options.url) return createPglite(join(options.dataDir, 'pg'));
@@ -131,11 +145,14 @@ async function createPostgres(url: string, options: PostgresOptions): Promise<Da
     },
     async migrate() {
       const { migrate } = await import('drizzle-orm/node-postgres/migrator');
-      await withOwnClient(async (client) => {
+      return withOwnClient(async (client) => {
+        const locked = drizzleNodePg({ client, schema });
         try {
           // Several processes may start at once; the advisory lock makes them migrate one after another.
           await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
-          await migrate(drizzleNodePg({ client, schema }), { migrationsFolder });
+          const before = await countMigrations(locked as unknown as Db);
+          await migrate(locked, { migrationsFolder });
+          return (await countMigrations(locked as unknown as Db)) - before;
         } finally {
           await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => {});
         }
@@ -167,7 +184,9 @@ async function createPglite(dataDir: string): Promise<Database> {
     },
     async migrate() {
       const { migrate } = await import('drizzle-orm/pglite/migrator');
+      const before = await countMigrations(db as unknown as Db);
       await migrate(db, { migrationsFolder });
+      return (await countMigrations(db as unknown as Db)) - before;
     },
     withoutTimeouts(work) {
       return work(db as unknown as Db);

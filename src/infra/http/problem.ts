@@ -4,9 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPM
 import { databaseUnavailableCause } from '../db/unavailable.js';
 import { isRedisUnavailable } from '../redis.js';
 import { AppError, errors, type FieldError } from './errors.js';
-import { problems } from './schemas.js';
-
-const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+import { PROBLEM_CONTENT_TYPE, problems } from './schemas.js';
 
 const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 

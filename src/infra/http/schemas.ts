@@ -12,9 +12,19 @@ export const Problem = Type.Object(
   { description: 'An RFC 9457 problem document (application/problem+json).' },
 );
 
-/** Response schemas for the given error statuses, all problem documents. */
-export function problems(...statuses: number[]): Record<number, typeof Problem> {
-  return Object.fromEntries(statuses.map((status) => [status, Problem]));
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** A response answered as a problem document, under the media type it is sent as. */
+export function problemResponse<T extends TSchema & { description?: string }>(schema: T) {
+  return {
+    description: schema.description ?? 'A problem document (RFC 9457).',
+    content: { [PROBLEM_CONTENT_TYPE]: { schema } },
+  };
+}
+
+/** Responses for the given error statuses, all problem documents. */
+export function problems(...statuses: number[]): Record<number, ReturnType<typeof problemResponse<typeof Problem>>> {
+  return Object.fromEntries(statuses.map((status) => [status, problemResponse(Problem)]));
 }
 
 export const Uuid = Type.String({ format: 'uuid' });

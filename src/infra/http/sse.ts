@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Type, { type TSchema } from 'typebox';
 import type { EventBus } from '../events/event-bus.js';
 
 declare module 'fastify' {
@@ -17,6 +18,34 @@ export interface EventStream {
 }
 
 const HEARTBEAT_MS = 15_000;
+
+/**
+ * The `200` of a stream route for the OpenAPI document: `text/event-stream`, each message named by
+ * its `event:` line, its `data:` line the JSON of that event's payload. OpenAPI 3.1 has no schema
+ * for one item of a stream (3.2's `itemSchema`), so the schema describes one message the way 3.2
+ * and its media type registry model SSE; the body as a whole is a sequence of them. Documentation
+ * only: the route hijacks its reply (below), so Fastify never serializes through this schema.
+ */
+export function eventStreamResponse(description: string, payloads: Record<string, TSchema>) {
+  const messages = Object.entries(payloads).map(([event, payload]) =>
+    Type.Object({
+      event: Type.Literal(event),
+      data: Type.String({ contentMediaType: 'application/json', contentSchema: payload }),
+    }),
+  );
+  return {
+    description,
+    content: {
+      'text/event-stream': {
+        schema: Type.Union(messages, {
+          description:
+            'One Server-Sent Event; the stream sends them one after another, with `:` comment lines between ' +
+            'to keep it open.',
+        }),
+      },
+    },
+  };
+}
 
 /** Tracks the app's open streams and ends them on close: shutting down must not wait for clients to leave. */
 export function registerEventStreams(app: FastifyInstance): void {

@@ -26,8 +26,10 @@ export interface MailerOptions {
 }
 
 /**
- * Both transports compose the message with nodemailer, so the `.eml` files in the outbox are the
- * very bytes an SMTP server would have received.
+ * Both transports compose the message with nodemailer. SMTP gets nodemailer's quoted-printable,
+ * which every relay accepts and every mail client decodes. The outbox is read by people, who copy
+ * a reset or verify link out of the file: there the parts are 8bit, so the link is written as it is,
+ * on a line of its own, with no `=` soft breaks or `=3D` in it.
  */
 export function createMailer({
   smtpUrl,
@@ -55,8 +57,12 @@ export function createMailer({
   }
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
-    async send(message) {
-      const info = await transport.sendMail({ ...compose, ...message });
+    async send({ text, html, ...message }) {
+      const info = await transport.sendMail({
+        ...compose,
+        ...message,
+        alternatives: [eightBitPart('text/plain', text), eightBitPart('text/html', html)],
+      });
       // Each message holds a live link (a reset is an account): for this service's user alone.
       await mkdir(outboxDir, { recursive: true, mode: 0o700 });
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID()}.eml`;
@@ -69,4 +75,9 @@ export function createMailer({
       transport.close();
     },
   };
+}
+
+/** A part written as it is: nodemailer itself only ever picks 7bit, quoted-printable or base64. */
+function eightBitPart(contentType: string, body: string) {
+  return { raw: `Content-Type: ${contentType}; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${body}` };
 }

@@ -3,6 +3,7 @@ import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import type { JobCounters } from './jobs.metrics.js';
 import { claimForRelay, completeJob, failJob, markRelayed, releaseRelayClaims, type StoredJob } from './jobs.sql.js';
 import { type JobFailure, type JobQueue, type JobRegistration, retryDelay } from './queue.js';
 import { describeJobError, runJob } from './run-job.js';
@@ -22,6 +23,7 @@ export interface BullmqQueueOptions {
   /** How long the relay waits for Redis before it leaves the jobs for its next try. */
   sendTimeoutMs: number;
   onFailure: (failure: JobFailure) => Promise<void>;
+  counters: JobCounters;
   /** Key prefix in Redis; tests give each file its own. @defaultValue 'tokenpool' */
   prefix?: string;
 }
@@ -47,7 +49,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  * an outage left behind), and `worker` processes run them from there.
  */
 export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
-  const { redis, db, logger, pollMs, sendTimeoutMs, onFailure, prefix = 'tokenpool' } = options;
+  const { redis, db, logger, pollMs, sendTimeoutMs, onFailure, counters, prefix = 'tokenpool' } = options;
   const queue = new Queue(QUEUE_NAME, { connection: redis, prefix });
   queue.on('error', (error) => logger.error({ reason: describeJobError(error) }, 'job queue error'));
   let worker: Worker | undefined;
@@ -126,7 +128,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
           if (!registration) throw new UnrecoverableError(`no handler for job ${job.name}`);
           const { id, createdAt, payload } = job.data;
           const claimed = { id, kind: job.name, payload, createdAt, attempt: job.attemptsMade + 1 };
-          const outcome = await runJob(registration, claimed, { logger, onFailure });
+          const outcome = await runJob(registration, claimed, { logger, counters, onFailure });
           if (outcome.kind === 'retry') throw new Error(outcome.error);
           const record = outcome.kind === 'done' ? completeJob(db, id) : failJob(db, id, outcome.reason);
           await record.catch((error: unknown) =>

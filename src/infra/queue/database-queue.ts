@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import type { JobCounters } from './jobs.metrics.js';
 import {
   type ClaimedJob,
   claimDueJobs,
@@ -19,6 +20,7 @@ export interface DatabaseQueueOptions {
   /** How often to look for due jobs that no wake-up announced. */
   pollMs: number;
   onFailure: (failure: JobFailure) => Promise<void>;
+  counters: JobCounters;
   /**
    * This process is the only one that can open the database (PGlite), so a claim found at start
    * was left by a process that died and is released at once rather than after it lapses.
@@ -34,7 +36,7 @@ export interface DatabaseQueueOptions {
  * processes on one PostgreSQL without Redis: claims are row locks and leases.
  */
 export function createDatabaseQueue(options: DatabaseQueueOptions): JobQueue {
-  const { db, logger, pollMs, onFailure, soleRunner, leaseMs = 30_000 } = options;
+  const { db, logger, pollMs, onFailure, counters, soleRunner, leaseMs = 30_000 } = options;
   const runner = randomUUID();
   const registrations = new Map<string, JobRegistration<unknown>>();
   const running = new Map<string, Promise<void>>();
@@ -82,7 +84,7 @@ export function createDatabaseQueue(options: DatabaseQueueOptions): JobQueue {
         await failJob(db, job.id, `no handler for ${job.kind}`);
         return;
       }
-      const outcome = await runJob(registration, job, { logger, onFailure });
+      const outcome = await runJob(registration, job, { logger, counters, onFailure });
       if (outcome.kind === 'done') await completeJob(db, job.id);
       else if (outcome.kind === 'retry') await retryJob(db, job.id, runner, outcome.delayMs, outcome.error);
       else await failJob(db, job.id, outcome.reason);

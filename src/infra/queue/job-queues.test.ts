@@ -7,8 +7,10 @@ import { testEnvironment } from '../../../test/helpers/environment.js';
 import { type Harness, startHarness } from '../../../test/helpers/harness.js';
 import { waitFor } from '../../../test/helpers/processes.js';
 import { type Db, queryRows } from '../db/database.js';
+import { createMetricsRegistry } from '../metrics/metrics.js';
 import { createBullmqQueue } from './bullmq-queue.js';
 import { createDatabaseQueue } from './database-queue.js';
+import { jobCounters } from './jobs.metrics.js';
 import { enqueueJob } from './jobs.sql.js';
 import {
   defineJob,
@@ -20,6 +22,10 @@ import {
 } from './queue.js';
 
 const logger = pino({ level: 'silent' });
+const registry = createMetricsRegistry();
+const counters = jobCounters(registry);
+const countedRuns = async (kind: string, outcome: string) =>
+  (await counters.runs.get()).values.find((v) => v.labels.kind === kind && v.labels.outcome === outcome)?.value ?? 0;
 const FAST: RetryPolicy = { retryForMs: 60_000, backoffMs: 20, maxBackoffMs: 40 };
 
 let harness: Harness;
@@ -56,12 +62,24 @@ const jobRow = async (kind: string) =>
 type QueueFactory = (onFailure: (failure: JobFailure) => Promise<void>) => JobQueue;
 
 const runners: Array<[string, QueueFactory | undefined]> = [
-  ['the database runner', (onFailure) => createDatabaseQueue({ db, logger, pollMs: 50, onFailure, soleRunner: false })],
+  [
+    'the database runner',
+    (onFailure) => createDatabaseQueue({ db, logger, pollMs: 50, onFailure, counters, soleRunner: false }),
+  ],
   [
     'BullMQ behind the relay',
     redis
       ? (onFailure) =>
-          createBullmqQueue({ redis, db, logger, pollMs: 50, sendTimeoutMs: 2000, onFailure, prefix: redisPrefix })
+          createBullmqQueue({
+            redis,
+            db,
+            logger,
+            pollMs: 50,
+            sendTimeoutMs: 2000,
+            onFailure,
+            counters,
+            prefix: redisPrefix,
+          })
       : undefined,
   ],
 ];
@@ -125,6 +143,8 @@ describe.each(runners)('%s', (_name, factory) => {
         status: 'failed',
         lastError: 'PermanentJobError: cannot succeed',
       });
+      const counted = [await countedRuns(flaky.name, 'retried'), await countedRuns(flaky.name, 'done')];
+      expect([...counted, await countedRuns(doomed.name, 'given_up')]).toEqual([2, 1, 1]);
     },
   );
 
@@ -209,7 +229,7 @@ describe('the database runner after a crash', () => {
             values (${stranded.name}, ${JSON.stringify({ n })}::jsonb, 'dead', clock_timestamp() + ${lapse}::interval, 1)`,
       );
     const run = async (soleRunner: boolean) => {
-      const queue = createDatabaseQueue({ db, logger, pollMs: 50, onFailure: async () => {}, soleRunner });
+      const queue = createDatabaseQueue({ db, logger, pollMs: 50, onFailure: async () => {}, counters, soleRunner });
       queue.process(
         [
           registerJob(

@@ -1,4 +1,5 @@
 import { errorMessage, type Logger } from '../logger.js';
+import type { JobCounters } from './jobs.metrics.js';
 import type { ClaimedJob } from './jobs.sql.js';
 import { type JobFailure, type JobRegistration, PermanentJobError, retryDelay } from './queue.js';
 
@@ -9,6 +10,7 @@ export type JobOutcome =
 
 export interface RunJobOptions {
   logger: Logger;
+  counters: JobCounters;
   /** Records a job given up (the audit log's job.failed). */
   onFailure: (failure: JobFailure) => Promise<void>;
   now?: () => number;
@@ -31,7 +33,25 @@ export function describeJobError(error: unknown): string {
 export async function runJob(
   registration: JobRegistration<unknown>,
   job: ClaimedJob,
-  { logger, onFailure, now = Date.now }: RunJobOptions,
+  { logger, counters, onFailure, now = Date.now }: RunJobOptions,
+): Promise<JobOutcome> {
+  counters.running.inc();
+  try {
+    const outcome = await decide(registration, job, { logger, onFailure, now });
+    counters.runs.inc({
+      kind: job.kind,
+      outcome: outcome.kind === 'retry' ? 'retried' : outcome.kind.replace('-', '_'),
+    });
+    return outcome;
+  } finally {
+    counters.running.dec();
+  }
+}
+
+async function decide(
+  registration: JobRegistration<unknown>,
+  job: ClaimedJob,
+  { logger, onFailure, now }: Required<Omit<RunJobOptions, 'counters'>>,
 ): Promise<JobOutcome> {
   const log = logger.child({ job: job.kind, jobId: job.id, attempt: job.attempt });
   try {

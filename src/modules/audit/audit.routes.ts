@@ -16,6 +16,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     {
       config: { auth: 'user' },
       schema: {
+        operationId: 'listLogs',
         tags,
         summary: 'A page of audit entries, newest first',
         description: 'A user sees their own entries; an admin sees all and may filter by userId.',
@@ -47,8 +48,12 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     {
       config: { auth: 'user' },
       schema: {
+        operationId: 'getLog',
         tags,
         summary: 'One audit entry',
+        description:
+          'The entry with the user it concerns (null for entries written by background jobs), the IP and user ' +
+          'agent of the request and its metadata. Its owner or an admin may read it.',
         params: IdParams,
         response: { 200: AuditDetail, ...problems(400, 403, 404) },
       },

@@ -29,8 +29,12 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
     '/auth/register',
     {
       schema: {
+        operationId: 'register',
         tags,
         summary: 'Create an account; a welcome e-mail follows',
+        description:
+          'Creates a `user` account. E-mails are compared case-insensitively: 409 `EMAIL_TAKEN` when one is ' +
+          'taken. A background job sends the welcome e-mail, whose link confirms the address (`verifyEmail`).',
         body: RegisterBody,
         response: { 201: RegisterResponse, ...problems(400, 409) },
       },
@@ -45,6 +49,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
     '/auth/login',
     {
       schema: {
+        operationId: 'login',
         tags,
         summary: 'Exchange e-mail and password for a token pair',
         description: 'Rate limited per IP and per e-mail (LOGIN_RATE_LIMIT a minute).',
@@ -59,6 +64,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
     '/auth/refresh',
     {
       schema: {
+        operationId: 'refreshSession',
         tags,
         summary: 'Spend a refresh token for a new pair',
         description: 'A refresh token works once; presenting a spent one ends the whole session.',
@@ -73,7 +79,13 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
     '/auth/logout',
     {
       config: { auth: 'user' },
-      schema: { tags, summary: "End this session's access and refresh tokens", response: { 204: NoContent } },
+      schema: {
+        operationId: 'logout',
+        tags,
+        summary: "End this session's access and refresh tokens",
+        description: 'Both stop working at once, in every process, and the event streams the session opened end.',
+        response: { 204: NoContent },
+      },
     },
     async (request, reply) => {
       await auth.logout(principal(request), requestContext(request));
@@ -85,6 +97,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
     '/auth/forgot-password',
     {
       schema: {
+        operationId: 'forgotPassword',
         tags,
         summary: 'E-mail a password reset link',
         description: 'Answers 202 whether or not the e-mail is known. Rate limited like login.',
@@ -102,6 +115,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
     '/auth/reset-password',
     {
       schema: {
+        operationId: 'resetPassword',
         tags,
         summary: 'Set a new password with the e-mailed token',
         description: 'The token works once, for one hour; every session of the user ends.',
@@ -119,8 +133,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
     '/auth/verify-email',
     {
       schema: {
+        operationId: 'verifyEmail',
         tags,
         summary: 'Confirm the e-mail address with the token from the welcome e-mail',
+        description: 'The token comes from the link `PUBLIC_URL/verify-email?token=…`; sets `emailVerifiedAt`.',
         body: VerifyEmailBody,
         response: { 204: NoContent, ...problems(400) },
       },
@@ -136,8 +152,12 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
     {
       config: { auth: 'user' },
       schema: {
+        operationId: 'changePassword',
         tags,
         summary: 'Change the password; every other session ends',
+        description:
+          'Needs the current password; wrong guesses are limited per session and user, and audited. This ' +
+          'session goes on.',
         body: ChangePasswordBody,
         response: { 204: NoContent, ...problems(400) },
       },
@@ -153,6 +173,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
     {
       config: { auth: 'user' },
       schema: {
+        operationId: 'createStreamTicket',
         tags,
         summary: 'A single-use ticket that opens one event stream',
         description:

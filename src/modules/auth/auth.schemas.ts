@@ -5,6 +5,10 @@ import { User } from '../users/users.schemas.js';
 // Surrounding spaces are allowed: e-mails are trimmed (and lower-cased) before use.
 const Email = Type.String({ format: 'email', maxLength: 320, examples: ['ada@example.com'] });
 const Password = Type.String({ minLength: 8, maxLength: 128 });
+// The request bodies' examples in the OpenAPI document.
+const EXAMPLE_PASSWORD = 'correct horse battery staple';
+const EXAMPLE_TOKEN = 'mF2kq7Xv9Lw3rT8yBn4pZc6dHs1gJe5aQu0oVi2tRkE';
+
 // Tokens this service makes are base64url; anything else is refused before any lookup.
 const OpaqueToken = Type.String({
   minLength: 1,
@@ -27,12 +31,18 @@ export const RegisterBody = Type.Object(
     password: Password,
     birthDate: Type.Optional(Type.Union([BirthDate, Type.Null()])),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ name: 'Ada Lovelace', email: 'ada@example.com', password: EXAMPLE_PASSWORD, birthDate: '1990-04-12' }],
+  },
 );
 
 export const RegisterResponse = Type.Object({ user: User });
 
-export const LoginBody = Type.Object({ email: Email, password: Type.String({ minLength: 1, maxLength: 1024 }) });
+export const LoginBody = Type.Object(
+  { email: Email, password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { examples: [{ email: 'ada@example.com', password: EXAMPLE_PASSWORD }] },
+);
 
 export const TokenPair = Type.Object({
   accessToken: Type.String(),
@@ -46,11 +56,14 @@ export const StreamTicket = Type.Object({
   expiresIn: Type.Integer({ description: 'Seconds the ticket stays usable.' }),
 });
 
-export const RefreshBody = Type.Object({ refreshToken: OpaqueToken });
-export const ForgotPasswordBody = Type.Object({ email: Email });
-export const ResetPasswordBody = Type.Object({ token: OpaqueToken, password: Password });
-export const VerifyEmailBody = Type.Object({ token: OpaqueToken });
-export const ChangePasswordBody = Type.Object({
-  currentPassword: Type.String({ minLength: 1, maxLength: 1024 }),
-  newPassword: Password,
-});
+export const RefreshBody = Type.Object({ refreshToken: OpaqueToken }, { examples: [{ refreshToken: EXAMPLE_TOKEN }] });
+export const ForgotPasswordBody = Type.Object({ email: Email }, { examples: [{ email: 'ada@example.com' }] });
+export const ResetPasswordBody = Type.Object(
+  { token: OpaqueToken, password: Password },
+  { examples: [{ token: EXAMPLE_TOKEN, password: 'a new and longer passphrase' }] },
+);
+export const VerifyEmailBody = Type.Object({ token: OpaqueToken }, { examples: [{ token: EXAMPLE_TOKEN }] });
+export const ChangePasswordBody = Type.Object(
+  { currentPassword: Type.String({ minLength: 1, maxLength: 1024 }), newPassword: Password },
+  { examples: [{ currentPassword: EXAMPLE_PASSWORD, newPassword: 'a new and longer passphrase' }] },
+);

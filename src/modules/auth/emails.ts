@@ -5,8 +5,13 @@ function escapeHtml(text: string): string {
 }
 
 function message(to: string, subject: string, lines: string[], link: { label: string; url: string }): MailMessage {
-  const text = [...lines, '', `${link.label}: ${link.url}`, ''].join('\n');
-  const html = `${lines.map((line) => `<p>${escapeHtml(line)}</p>`).join('')}<p><a href="${escapeHtml(link.url)}">${escapeHtml(link.label)}</a></p>`;
+  // The link alone on its line, so it can be selected and copied whole.
+  const text = [...lines, '', `${link.label}:`, link.url, ''].join('\n');
+  const html = [
+    ...lines.map((line) => `<p>${escapeHtml(line)}</p>`),
+    `<p><a href="${escapeHtml(link.url)}">${escapeHtml(link.label)}</a></p>`,
+    '',
+  ].join('\n');
   return { to, subject, text, html };
 }
 

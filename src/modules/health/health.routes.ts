@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
 import type { Deps } from '../../deps.js';
 import { errors } from '../../infra/http/errors.js';
-import { Problem } from '../../infra/http/schemas.js';
+import { Problem, problemResponse } from '../../infra/http/schemas.js';
 
 const Live = Type.Object({ status: Type.Literal('ok') });
 
@@ -35,7 +35,17 @@ async function check(ping: () => Promise<unknown>, timeoutMs: number): Promise<S
 export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
   app.get(
     '/health/live',
-    { schema: { tags: ['health'], summary: 'The process is up', response: { 200: Live } } },
+    {
+      schema: {
+        operationId: 'getLiveness',
+        tags: ['health'],
+        summary: 'The process is up',
+        description:
+          'Answers 200 while the process can serve requests, whatever its dependencies do: for a liveness probe, ' +
+          'which should restart the process only when this fails.',
+        response: { 200: Live },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -43,10 +53,11 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
     '/health/ready',
     {
       schema: {
+        operationId: 'getReadiness',
         tags: ['health'],
         summary: 'The database and, when used, Redis answer',
         description: 'Answers within READINESS_TIMEOUT_MS (and a little), whatever the dependencies do.',
-        response: { 200: Ready, 503: NotReady },
+        response: { 200: Ready, 503: problemResponse(NotReady) },
       },
     },
     async (request) => {

@@ -7,6 +7,7 @@ import { insertAuditEntry } from '../audit/audit.sql.js';
 import { type CsvRecord, detectDelimiter, detectEncoding, readFirstLine, readRecords } from './csv-reader.js';
 import { mapColumns, validateRow } from './import-rows.js';
 import { announce, presentImport } from './import-status.js';
+import { importRowsCounter } from './imports.metrics.js';
 import {
   type Batch,
   CheckpointMovedError,
@@ -19,7 +20,7 @@ import {
 
 export const importUsersJob = defineJob<{ importId: string }>('users.import');
 
-type ImportDeps = Pick<Deps, 'db' | 'storage' | 'progress' | 'events' | 'logger'>;
+type ImportDeps = Pick<Deps, 'db' | 'storage' | 'progress' | 'events' | 'logger' | 'metrics'>;
 
 /** A batch is committed every this many records, or sooner (see `due`). */
 const BATCH_RECORDS = 5000;
@@ -69,6 +70,7 @@ export function importGivenUp(deps: ImportDeps) {
 export function importUsersHandler(deps: ImportDeps): JobHandler<{ importId: string }> {
   const { db, storage, progress, events, logger } = deps;
   const fail = (id: string, reason: string) => finish(deps, id, { status: 'failed', reason });
+  const rowsCommitted = importRowsCounter(deps.metrics);
 
   return async ({ importId }) => {
     const record = await findImport(db, importId);
@@ -110,6 +112,9 @@ export function importUsersHandler(deps: ImportDeps): JobHandler<{ importId: str
 
     const commit = async () => {
       const { created, duplicates } = await commitBatch(db, importId, batch);
+      rowsCommitted.inc({ outcome: 'created' }, created);
+      rowsCommitted.inc({ outcome: 'duplicate' }, duplicates);
+      rowsCommitted.inc({ outcome: 'invalid' }, batch.errors.length);
       counts.processedRows += batch.records;
       counts.createdRows += created;
       counts.duplicateRows += duplicates;

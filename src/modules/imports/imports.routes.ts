@@ -4,13 +4,13 @@ import type { Deps } from '../../deps.js';
 import { AppError, errors } from '../../infra/http/errors.js';
 import { requestContext } from '../../infra/http/request-context.js';
 import { IdParams, Paged, PageQuery, pageOf, pageOffset, problems } from '../../infra/http/schemas.js';
-import { type EventStream, streamChannel } from '../../infra/http/sse.js';
+import { type EventStream, eventStreamResponse, streamChannel } from '../../infra/http/sse.js';
 import { enqueueJob } from '../../infra/queue/jobs.sql.js';
 import { insertAuditEntry } from '../audit/audit.sql.js';
 import { principal } from '../auth/authenticate.js';
 import { currentStatus, type ImportStatus, importChannel, isFinished, presentImport } from './import-status.js';
 import { importUsersJob } from './import-users.job.js';
-import { ImportStatusSchema } from './imports.schemas.js';
+import { ImportStatusSchema, UploadBody } from './imports.schemas.js';
 import { countImports, findImport, insertImport, listImports } from './imports.sql.js';
 import { textOnly } from './upload.js';
 
@@ -39,13 +39,18 @@ export const importsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
     '/users/imports',
     {
       config: { auth: 'admin' },
+      // The handler streams the file to storage and checks the part itself; the body schema is there
+      // for the OpenAPI document (a `binary` format Ajv would refuse), so nothing validates against it.
+      validatorCompiler: () => () => true,
       schema: {
+        operationId: 'uploadImport',
         tags,
         summary: 'Upload a CSV of users to import in the background',
         description:
           'multipart/form-data with the file in the field `file`; streamed to storage, never held in memory. ' +
           'Columns: name (nome), email (e-mail), birth_date (birthDate, data de nascimento), `,` or `;`, UTF-8 or Latin-1.',
         consumes: ['multipart/form-data'],
+        body: UploadBody,
         response: { 202: ImportStatusSchema, ...problems(400, 413, 415) },
       },
     },
@@ -110,8 +115,10 @@ export const importsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
     {
       config: { auth: 'admin' },
       schema: {
+        operationId: 'listImports',
         tags,
         summary: 'A page of imports, newest first',
+        description: 'Every import with its progress: live while it runs, as stored once it ended.',
         querystring: PageQuery,
         response: { 200: Paged(ImportStatusSchema) },
       },
@@ -128,8 +135,10 @@ export const importsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
     {
       config: { auth: 'admin' },
       schema: {
+        operationId: 'getImport',
         tags,
         summary: 'An import and its progress',
+        description: 'Status, row counts, percent and the first bad rows; live while the import runs.',
         params: IdParams,
         response: { 200: ImportStatusSchema, ...problems(400, 404) },
       },
@@ -142,10 +151,19 @@ export const importsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
     {
       config: { streamTicket: true, auth: 'admin' },
       schema: {
+        operationId: 'streamImportEvents',
         tags,
         summary: 'The import, again on every change (Server-Sent Events); closes when it ends',
+        description:
+          'A `progress` event with the import as it is now, then another on every change; the server closes ' +
+          'the stream after the one that says `completed` or `failed`.',
         params: IdParams,
-        response: { ...problems(400, 404) },
+        response: {
+          200: eventStreamResponse('Server-Sent Events: the import, on every change.', {
+            progress: ImportStatusSchema,
+          }),
+          ...problems(400, 404),
+        },
       },
     },
     async (request, reply) => {
@@ -168,10 +186,20 @@ export const importsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
     {
       config: { auth: 'admin' },
       schema: {
+        operationId: 'getImportErrors',
         tags,
         summary: 'The bad rows as CSV: line, row as read, reason (the first 1,000)',
+        description:
+          'A download (`content-disposition: attachment`) with the header `line,row,reason`. A cell that a ' +
+          'spreadsheet would run as a formula starts with an apostrophe.',
         params: IdParams,
-        response: { 200: Type.String({ description: 'text/csv' }), ...problems(400, 404) },
+        response: {
+          200: {
+            description: 'The bad rows, one a line.',
+            content: { 'text/csv': { schema: Type.String() } },
+          },
+          ...problems(400, 404),
+        },
       },
     },
     async (request, reply) => {

@@ -1,6 +1,11 @@
 import Type from 'typebox';
 import { Timestamp, Uuid } from '../../infra/http/schemas.js';
 
+/** The upload, as multipart/form-data: documentation only, since the handler streams the file itself. */
+export const UploadBody = Type.Object({
+  file: Type.String({ format: 'binary', description: 'The CSV file; one row a user, with a header row.' }),
+});
+
 export const ImportStatusSchema = Type.Object({
   id: Uuid,
   status: Type.Union([

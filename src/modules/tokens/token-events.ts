@@ -1,13 +1,9 @@
 import type { EventBus } from '../../infra/events/event-bus.js';
+import type { TokenEvent } from './tokens.schemas.js';
+
+export type { TokenEvent };
 
 export const TOKEN_EVENTS_CHANNEL = 'tokens';
-
-export type TokenEvent =
-  | { type: 'leased'; tokenId: string; userId: string; leasedAt: string; expiresAt: string }
-  | { type: 'released'; tokenId: string; userId: string; endedAt: string }
-  | { type: 'expired'; tokenId: string; userId: string; endedAt: string }
-  | { type: 'evicted'; tokenId: string; userId: string; byUserId: string }
-  | { type: 'cleared'; released: number; tokenIds: string[] };
 
 /** Every event the pool's stream sends, for a client that listens by name (the dashboard). */
 export const TOKEN_EVENT_TYPES: TokenEvent['type'][] = ['leased', 'released', 'expired', 'evicted', 'cleared'];

@@ -3,7 +3,7 @@ import type { Deps } from '../../deps.js';
 import { errors } from '../../infra/http/errors.js';
 import { requestContext } from '../../infra/http/request-context.js';
 import { IdParams, Paged, pageOf, pageOffset, problems } from '../../infra/http/schemas.js';
-import { streamChannel } from '../../infra/http/sse.js';
+import { eventStreamResponse, streamChannel } from '../../infra/http/sse.js';
 import { principal } from '../auth/authenticate.js';
 import { TOKEN_EVENTS_CHANNEL, type TokenEvent } from './token-events.js';
 import {
@@ -13,6 +13,7 @@ import {
   LeaseBody,
   Released,
   TokenDetail,
+  TokenEventPayloads,
   TokenList,
   TokenListQuery,
 } from './tokens.schemas.js';
@@ -30,6 +31,7 @@ export const tokensRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
     {
       config: { auth: 'user' },
       schema: {
+        operationId: 'leaseToken',
         tags,
         summary: 'Lease a token',
         description:
@@ -51,8 +53,10 @@ export const tokensRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
     {
       config: { auth: 'user' },
       schema: {
+        operationId: 'listTokens',
         tags,
         summary: 'Every token and its status',
+        description: "Every token of the pool, or those with the given `status`, and the pool's counts.",
         querystring: TokenListQuery,
         response: { 200: TokenList },
       },
@@ -67,7 +71,13 @@ export const tokensRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
     '/tokens/active',
     {
       config: { auth: 'admin' },
-      schema: { tags, summary: 'End every active lease (as cleared)', response: { 200: Released } },
+      schema: {
+        operationId: 'clearTokens',
+        tags,
+        summary: 'End every active lease (as cleared)',
+        description: 'Admins only. Every active lease ends as `cleared`; the answer says how many.',
+        response: { 200: Released },
+      },
     },
     async (request) => ({ released: await tokens.clear(principal(request), requestContext(request)) }),
   );
@@ -77,9 +87,15 @@ export const tokensRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
     {
       config: { streamTicket: true, auth: 'user' },
       schema: {
+        operationId: 'streamTokenEvents',
         tags,
         summary: 'Live pool changes (Server-Sent Events)',
-        description: 'Events `leased`, `released`, `expired`, `evicted` and `cleared`, from every process.',
+        description:
+          'Events `leased`, `released`, `expired`, `evicted` and `cleared`, from every process, as they happen. ' +
+          'The stream ends when the session that opened it ends.',
+        response: {
+          200: eventStreamResponse('Server-Sent Events, one per change of the pool.', TokenEventPayloads),
+        },
       },
     },
     async (request, reply) => {
@@ -96,8 +112,10 @@ export const tokensRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
     {
       config: { auth: 'user' },
       schema: {
+        operationId: 'getToken',
         tags,
         summary: 'One token, with its 10 latest leases',
+        description: 'The token, its current lease if it is active, and its 10 latest leases, newest first.',
         params: IdParams,
         response: { 200: TokenDetail, ...problems(400, 404) },
       },
@@ -114,8 +132,12 @@ export const tokensRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
     {
       config: { auth: 'user' },
       schema: {
+        operationId: 'getTokenHistory',
         tags,
         summary: "A page of the token's leases, newest first",
+        description:
+          'Every lease the token had, with how it ended: `expired`, `released`, `evicted` or `cleared` ' +
+          '(null while it runs).',
         params: IdParams,
         querystring: HistoryQuery,
         response: { 200: Paged(HistoryEntry), ...problems(400, 404) },
@@ -138,8 +160,12 @@ export const tokensRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
     {
       config: { auth: 'user' },
       schema: {
+        operationId: 'releaseToken',
         tags,
         summary: 'End the lease on this token (holder or admin)',
+        description:
+          'Ends the active lease as `released` and answers it. 409 `TOKEN_NOT_ACTIVE` when the token has no ' +
+          'active lease (it may have expired or been evicted meanwhile).',
         params: IdParams,
         response: { 200: HistoryEntry, ...problems(400, 403, 404, 409) },
       },

@@ -1,4 +1,4 @@
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import { PageQuery, Uuid } from '../../infra/http/schemas.js';
 
 const Instant = Type.String({ format: 'date-time', description: 'ISO-8601 UTC, with microseconds.' });
@@ -11,13 +11,17 @@ const EndReason = Type.Union([
   Type.Literal('cleared'),
 ]);
 
-export const LeaseBody = Type.Union([
-  Type.Object(
-    { userId: Type.Optional({ ...Uuid, description: 'The holder; another user than the caller needs admin.' }) },
-    { additionalProperties: false },
-  ),
-  Type.Null(),
-]);
+export const LeaseBody = Type.Union(
+  [
+    Type.Object(
+      { userId: Type.Optional({ ...Uuid, description: 'The holder; another user than the caller needs admin.' }) },
+      { additionalProperties: false },
+    ),
+    Type.Null(),
+  ],
+  // The first for oneself; the second is an admin leasing for someone else.
+  { examples: [{}, { userId: '0b3f6d2e-8a41-4c7e-9d55-2f1a6c9e7b10' }] },
+);
 
 export const Lease = Type.Object({
   tokenId: Uuid,
@@ -58,3 +62,34 @@ export const TokenDetail = Type.Object({
 export const HistoryQuery = PageQuery;
 
 export const Released = Type.Object({ released: Type.Integer() });
+
+/**
+ * What the pool's event stream sends, by event name; `type` repeats the name. The payloads' type
+ * is taken from these schemas, so the documented events are the ones sent.
+ */
+export const TokenEventPayloads = {
+  leased: Type.Object({
+    type: Type.Literal('leased'),
+    tokenId: Uuid,
+    userId: Uuid,
+    leasedAt: Instant,
+    expiresAt: Instant,
+  }),
+  released: Type.Object({ type: Type.Literal('released'), tokenId: Uuid, userId: Uuid, endedAt: Instant }),
+  expired: Type.Object({ type: Type.Literal('expired'), tokenId: Uuid, userId: Uuid, endedAt: Instant }),
+  evicted: Type.Object(
+    {
+      type: Type.Literal('evicted'),
+      tokenId: Uuid,
+      userId: Uuid,
+      byUserId: { ...Uuid, description: 'The new holder.' },
+    },
+    { description: 'The lease of `userId` ended to make room; a `leased` event for the new holder follows.' },
+  ),
+  cleared: Type.Object(
+    { type: Type.Literal('cleared'), released: Type.Integer(), tokenIds: Type.Array(Uuid) },
+    { description: 'An admin ended every active lease.' },
+  ),
+};
+
+export type TokenEvent = Static<(typeof TokenEventPayloads)[keyof typeof TokenEventPayloads]>;

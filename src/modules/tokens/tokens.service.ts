@@ -5,6 +5,7 @@ import { insertAuditEntry } from '../audit/audit.sql.js';
 import type { AccessClaims } from '../auth/access-tokens.js';
 import { createBatcher } from './batcher.js';
 import { publishTokenEvents, type TokenEvent } from './token-events.js';
+import { tokenCounters } from './tokens.metrics.js';
 import {
   endActiveLeases,
   expireDueLeases,
@@ -18,13 +19,17 @@ import {
   lockToken,
 } from './tokens.sql.js';
 
-type TokensDeps = Pick<Deps, 'db' | 'database' | 'config' | 'events' | 'logger'>;
+type TokensDeps = Pick<Deps, 'db' | 'database' | 'config' | 'events' | 'logger' | 'metrics'>;
 
 function expiredEvents(ends: LeaseEnd[]): TokenEvent[] {
   return ends.map((end) => ({ type: 'expired', ...end }));
 }
 
-export function createTokensService({ db, database, config, events, logger }: TokensDeps) {
+export function createTokensService({ db, database, config, events, logger, metrics }: TokensDeps) {
+  const { leases, leaseEnds } = tokenCounters(metrics);
+  const countExpired = (ends: LeaseEnd[]) => {
+    if (ends.length > 0) leaseEnds.inc({ reason: 'expired' }, ends.length);
+  };
   // Events go out after the commit; a failure to publish is logged, never turned into an error
   // for a request whose change has already happened.
   const publish = (list: TokenEvent[]) =>
@@ -67,6 +72,9 @@ export function createTokensService({ db, database, config, events, logger }: To
         throw errors.forbidden('Only admins may lease a token for another user.');
       }
       const result = await leaseBatched({ holderId: holder, actorId: caller.userId, context });
+      leases.inc({ outcome: !result.created ? 'same' : result.evictedUserId ? 'evicted' : 'new' });
+      countExpired(result.expired);
+      if (result.evictedUserId) leaseEnds.inc({ reason: 'evicted' });
       if (result.created) {
         const list: TokenEvent[] = expiredEvents(result.expired);
         if (result.evictedUserId) {
@@ -100,6 +108,7 @@ export function createTokensService({ db, database, config, events, logger }: To
         });
         return lease;
       });
+      leaseEnds.inc({ reason: 'released' });
       await publish([{ type: 'released', tokenId, userId: ended.userId, endedAt: ended.endedAt as string }]);
       return ended;
     },
@@ -127,6 +136,7 @@ export function createTokensService({ db, database, config, events, logger }: To
         return ends;
       });
       await publish([{ type: 'cleared', released: ended.length, tokenIds: ended.map((end) => end.tokenId) }]);
+      if (ended.length > 0) leaseEnds.inc({ reason: 'cleared' }, ended.length);
       return ended.length;
     },
 
@@ -136,6 +146,7 @@ export function createTokensService({ db, database, config, events, logger }: To
       for (;;) {
         const ends = await expireDueLeases(db, batchSize);
         total += ends.length;
+        countExpired(ends);
         if (ends.length > 0) await publish(expiredEvents(ends));
         if (ends.length < batchSize) return total;
       }

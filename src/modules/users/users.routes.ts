@@ -13,7 +13,13 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     '/users/me',
     {
       config: { auth: 'user' },
-      schema: { tags: ['users'], summary: 'The signed-in user', response: { 200: User } },
+      schema: {
+        operationId: 'getMe',
+        tags: ['users'],
+        summary: 'The signed-in user',
+        description: 'The account of the session the access token belongs to.',
+        response: { 200: User },
+      },
     },
     async (request) => {
       const user = await findUserById(db, principal(request).userId);
@@ -27,8 +33,11 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     {
       config: { auth: 'user' },
       schema: {
+        operationId: 'listUsers',
         tags: ['users'],
         summary: 'A page of users, newest first',
+        description:
+          'Any signed-in user may list the accounts, 10 a page unless `pageSize` (up to 100) says otherwise.',
         querystring: PageQuery,
         response: { 200: Paged(User) },
       },

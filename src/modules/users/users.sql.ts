@@ -33,6 +33,11 @@ export async function countUsers(executor: Executor): Promise<number> {
   return row?.total ?? 0;
 }
 
+export async function countAdmins(executor: Executor): Promise<number> {
+  const [row] = await executor.select({ total: count() }).from(users).where(eq(users.role, 'admin'));
+  return row?.total ?? 0;
+}
+
 export async function updatePasswordHash(executor: Executor, id: string, passwordHash: string): Promise<void> {
   await executor.update(users).set({ passwordHash, updatedAt: sql`now()` }).where(eq(users.id, id));
 }

@@ -1,0 +1,42 @@
+import { sql } from 'drizzle-orm';
+import type { Registry } from 'prom-client';
+import { type Db, queryRows } from '../db/database.js';
+import { jobs } from '../db/schema.js';
+import { counter, gauge, readAtScrape } from '../metrics/metrics.js';
+
+/** The jobs table by status, read at each scrape: `pending` is the outbox backlog. */
+export function registerJobsGauge(registry: Registry, db: Db): void {
+  readAtScrape(
+    registry,
+    {
+      name: 'tokenpool_jobs',
+      help: 'Jobs in the jobs table by status: pending (the outbox backlog), relayed to Redis, failed.',
+      labelNames: ['status'],
+    },
+    async () => {
+      const rows = await queryRows<{ status: string; count: number }>(
+        db,
+        sql`select status, count(*)::int as count from jobs group by status`,
+      );
+      // Every status, 0 when it has no job: a series that vanishes is harder to alert on.
+      return jobs.status.enumValues.map((status) => ({
+        labels: { status },
+        value: rows.find((row) => row.status === status)?.count ?? 0,
+      }));
+    },
+  );
+}
+
+/** What this process's runners did: runs by outcome, and the jobs running now. */
+export function jobCounters(registry: Registry) {
+  return {
+    runs: counter(registry, {
+      name: 'tokenpool_job_runs_total',
+      help: 'Job runs by kind and outcome (done, retried, given_up).',
+      labelNames: ['kind', 'outcome'],
+    }),
+    running: gauge(registry, { name: 'tokenpool_jobs_running', help: 'Jobs running in this process.' }),
+  };
+}
+
+export type JobCounters = ReturnType<typeof jobCounters>;

@@ -1,0 +1,39 @@
+import type { Registry } from 'prom-client';
+import type { Db } from '../../infra/db/database.js';
+import { counter, readAtScrape } from '../../infra/metrics/metrics.js';
+import { countTokens } from './tokens.sql.js';
+
+/** The pool as the database has it, read at each scrape: tokens by state. */
+export function registerPoolGauge(registry: Registry, db: Db): void {
+  readAtScrape(
+    registry,
+    {
+      name: 'tokenpool_pool_tokens',
+      help: 'Tokens of the pool by state, by the database clock.',
+      labelNames: ['state'],
+    },
+    async () => {
+      const { active, available } = await countTokens(db);
+      return [
+        { labels: { state: 'active' }, value: active },
+        { labels: { state: 'available' }, value: available },
+      ];
+    },
+  );
+}
+
+/** What this process did to the pool: leases by outcome, lease ends by reason. */
+export function tokenCounters(registry: Registry) {
+  return {
+    leases: counter(registry, {
+      name: 'tokenpool_leases_total',
+      help: "Lease requests answered: a free or expired token (new), an eviction (evicted), the holder's own lease again (same).",
+      labelNames: ['outcome'],
+    }),
+    leaseEnds: counter(registry, {
+      name: 'tokenpool_lease_ends_total',
+      help: 'Leases ended, by reason (expired, released, evicted, cleared).',
+      labelNames: ['reason'],
+    }),
+  };
+}

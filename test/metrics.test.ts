@@ -1,0 +1,90 @@
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signInAdmin } from './helpers/admin.js';
+import { client, expectProblem } from './helpers/client.js';
+import { type Harness, startHarness } from './helpers/harness.js';
+import { importFile } from './helpers/imports.js';
+
+const METRICS_TOKEN = 'a-metrics-token-for-tests';
+let harness: Harness;
+let admin: { accessToken: string };
+
+beforeAll(async () => {
+  harness = await startHarness({ TOKEN_POOL_SIZE: '3', METRICS_TOKEN });
+  admin = await signInAdmin(harness);
+});
+afterAll(() => harness.close());
+
+async function scrape(): Promise<string> {
+  const response = await harness.app.inject({
+    method: 'GET',
+    url: '/metrics',
+    headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+  });
+  expect(response.statusCode, response.body).toBe(200);
+  expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+  return response.body;
+}
+
+/** The value of one sample, by name and labels as Prometheus writes them. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('GET /metrics', () => {
+  it('needs the metrics token when one is set', async () => {
+    expectProblem(await harness.app.inject({ method: 'GET', url: '/metrics' }), 401);
+    expectProblem(
+      await harness.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer wrong' } }),
+      401,
+    );
+  });
+
+  it('shows the pool, lease outcomes and ends, imports, jobs, HTTP latency and dependencies', async () => {
+    const api = client(harness.app);
+    const lease = (userId: string) => api.post('/tokens/lease', { userId }, admin.accessToken);
+    const holders = Array.from({ length: 4 }, () => crypto.randomUUID());
+    const leased = [];
+    for (const holder of holders) leased.push((await lease(holder)).json());
+    await lease(holders[3] as string);
+    expect((await api.post(`/tokens/${leased[3].tokenId}/release`, undefined, admin.accessToken)).statusCode).toBe(200);
+    await lease(crypto.randomUUID());
+    const tag = Date.now();
+    await importFile(harness.app, admin.accessToken, `name,email\nA,a${tag}@example.com\nB,not-an-email\n`);
+
+    const text = await scrape();
+    // Four new leases on a pool of three: one eviction; a retry; a release; one more new lease.
+    expect(sample(text, 'tokenpool_leases_total{outcome="new"}')).toBe(4);
+    expect(sample(text, 'tokenpool_leases_total{outcome="evicted"}')).toBe(1);
+    expect(sample(text, 'tokenpool_leases_total{outcome="same"}')).toBe(1);
+    expect(sample(text, 'tokenpool_lease_ends_total{reason="evicted"}')).toBe(1);
+    expect(sample(text, 'tokenpool_lease_ends_total{reason="released"}')).toBe(1);
+    expect(sample(text, 'tokenpool_pool_tokens{state="active"}')).toBe(3);
+    expect(sample(text, 'tokenpool_pool_tokens{state="available"}')).toBe(0);
+    expect(sample(text, 'tokenpool_import_rows_total{outcome="created"}')).toBe(1);
+    expect(sample(text, 'tokenpool_import_rows_total{outcome="invalid"}')).toBe(1);
+    expect(sample(text, 'tokenpool_imports{status="completed"}')).toBe(1);
+    expect(sample(text, 'tokenpool_job_runs_total{kind="users.import",outcome="done"}')).toBe(1);
+    expect(text).toMatch(/^tokenpool_jobs\{status="\w+"\} \d+$/m);
+    expect(sample(text, 'tokenpool_dependency_up{dependency="database"}')).toBe(1);
+    expect(
+      sample(
+        text,
+        'tokenpool_http_request_duration_seconds_count{method="POST",route="/api/v1/tokens/lease",status_class="2xx"}',
+      ),
+    ).toBe(6);
+    expect(text).toMatch(/^tokenpool_process_resident_memory_bytes \d+/m);
+    // Ids never become labels: one series per route pattern.
+    expect(text).not.toContain(leased[3].tokenId);
+  });
+
+  it('passes promtool check metrics', async () => {
+    const promtool = spawnSync('promtool', ['--version']);
+    // CI installs Debian's prometheus package; a machine without it skips only this check.
+    if (promtool.error && !process.env.CI) return;
+    const checked = spawnSync('promtool', ['check', 'metrics'], { input: await scrape() });
+    expect(checked.status, `${checked.stdout}${checked.stderr}`).toBe(0);
+    expect(`${checked.stdout}${checked.stderr}`.trim()).toBe('');
+  });
+});
