@@ -131,6 +131,28 @@ describe('imports that used to never end, or fail whole', () => {
     expectProblem(response, 415, 'NOT_A_CSV');
   });
 
+  it('answers an upload with no multipart boundary, or a multipart body cut short, with a problem', async () => {
+    const headers = { authorization: `Bearer ${admin.accessToken}` };
+    const noBoundary = await harness.app.inject({
+      method: 'POST',
+      url: '/api/v1/users/imports',
+      headers: { ...headers, 'content-type': 'multipart/form-data' },
+      payload: 'name,email\n',
+    });
+    expect(noBoundary.statusCode).toBeGreaterThanOrEqual(400);
+    expect(noBoundary.statusCode).toBeLessThan(500);
+    expect(noBoundary.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const cut = await harness.app.inject({
+      method: 'POST',
+      url: '/api/v1/users/imports',
+      headers: { ...headers, 'content-type': 'multipart/form-data; boundary=xyz' },
+      payload: '--xyz\r\nContent-Disposition: form-data; name="file"; filename="u.csv"\r\n\r\nname,email\nAnn,a',
+    });
+    expect(cut.statusCode).toBeGreaterThanOrEqual(400);
+    expect(cut.statusCode).toBeLessThan(500);
+    expect(cut.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
   it('reads a stray quote in the first rows as one bad row at its line, and imports the rest', async () => {
     const tag = Date.now();
     const csv = [

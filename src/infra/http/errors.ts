@@ -67,6 +67,16 @@ export const errors = {
     new AppError(431, 'HEADERS_TOO_LARGE', 'Request header fields too large', 'The request headers are too large.'),
   tokenNotActive: (id: string) =>
     new AppError(409, 'TOKEN_NOT_ACTIVE', 'Token not active', `Token ${id} has no active lease.`),
+  notMultipart: () =>
+    new AppError(415, 'NOT_MULTIPART', 'Unsupported media type', 'Send multipart/form-data with a field "file".'),
+  malformedMultipart: () =>
+    new AppError(
+      400,
+      'MALFORMED_MULTIPART',
+      'Bad request',
+      'The multipart body could not be read (no boundary, or cut short).',
+    ),
+  notACsv: () => new AppError(415, 'NOT_A_CSV', 'Unsupported media type', 'The file is not text: upload a CSV file.'),
   payloadTooLarge: (limit: number) =>
     new AppError(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `The file is larger than ${limit} bytes.`),
   emailTaken: () => new AppError(409, 'EMAIL_TAKEN', 'E-mail taken', 'An account with this e-mail already exists.'),

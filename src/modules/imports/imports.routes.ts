@@ -26,6 +26,16 @@ function csvField(value: string | number): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/**
+ * What reading an upload failed on: our own refusals as they are; the multipart parser's errors
+ * (no boundary, a body cut short), which carry no code, as the client's malformed body; anything
+ * else (the disk) as it is.
+ */
+function uploadError(error: unknown): unknown {
+  if (error instanceof AppError || typeof (error as { code?: unknown }).code === 'string') return error;
+  return errors.malformedMultipart();
+}
+
 export const importsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
   const { db, storage, progress, events, queue, config } = deps;
 
@@ -57,15 +67,12 @@ export const importsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
     async (request, reply) => {
       const declared = Number(request.headers['content-length'] ?? 0);
       if (declared > config.MAX_UPLOAD_BYTES + 64 * 1024) throw errors.payloadTooLarge(config.MAX_UPLOAD_BYTES);
-      if (!request.isMultipart()) {
-        throw new AppError(
-          415,
-          'NOT_MULTIPART',
-          'Unsupported media type',
-          'Send multipart/form-data with a field "file".',
-        );
-      }
-      const part = await request.file({ limits: { fileSize: config.MAX_UPLOAD_BYTES, files: 1 } });
+      if (!request.isMultipart()) throw errors.notMultipart();
+      const part = await request
+        .file({ limits: { fileSize: config.MAX_UPLOAD_BYTES, files: 1 } })
+        .catch((error: unknown) => {
+          throw uploadError(error);
+        });
       if (part?.fieldname !== 'file') {
         part?.file.resume();
         throw errors.validation('The upload is invalid.', [{ field: 'file', message: 'is required' }]);
@@ -78,7 +85,7 @@ export const importsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
         if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
           throw errors.payloadTooLarge(config.MAX_UPLOAD_BYTES);
         }
-        throw error;
+        throw uploadError(error);
       }
       if (part.file.truncated) {
         await storage.remove(saved.key);

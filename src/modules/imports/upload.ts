@@ -1,5 +1,5 @@
 import { Transform } from 'node:stream';
-import { AppError } from '../../infra/http/errors.js';
+import { errors } from '../../infra/http/errors.js';
 
 // The opening bytes of formats people upload by mistake.
 const BINARY_SIGNATURES = [
@@ -10,9 +10,6 @@ const BINARY_SIGNATURES = [
   Buffer.from([0x1f, 0x8b]), // gzip
   Buffer.from([0xd0, 0xcf, 0x11, 0xe0]), // XLS
 ];
-
-const notText = () =>
-  new AppError(415, 'NOT_A_CSV', 'Unsupported media type', 'The file is not text: upload a CSV file.');
 
 /**
  * Passes the upload through, refusing it as soon as its bytes show it is not text: a known binary
@@ -25,7 +22,7 @@ export function textOnly(): Transform {
       const binary =
         first && BINARY_SIGNATURES.some((signature) => chunk.subarray(0, signature.length).equals(signature));
       first = false;
-      if (binary || chunk.includes(0)) return callback(notText());
+      if (binary || chunk.includes(0)) return callback(errors.notACsv());
       callback(null, chunk);
     },
   });
