@@ -59,8 +59,16 @@ async function bareFastify(): Promise<LoadResult> {
   return result;
 }
 
-async function service(base: string, redisUrl: string, poolSize: number, processes: number): Promise<LoadResult> {
-  const name = `tokenpool_bench_service_${poolSize}_${processes}`;
+type Target = 'lease' | 'me';
+
+async function service(
+  base: string,
+  redisUrl: string,
+  poolSize: number,
+  processes: number,
+  target: Target = 'lease',
+): Promise<LoadResult> {
+  const name = `tokenpool_bench_service_${poolSize}_${processes}_${target}`;
   const url = await freshDatabase(base, name);
   const dataDir = await mkdtemp(join(tmpdir(), 'tokenpool-bench-'));
   const admin = { email: 'bench@example.com', password: 'bench password' };
@@ -87,11 +95,17 @@ async function service(base: string, redisUrl: string, poolSize: number, process
       body: JSON.stringify(admin),
     });
     const { accessToken } = (await login.json()) as { accessToken: string };
+    const request =
+      target === 'lease'
+        ? {
+            url: `${api.url}/api/v1/tokens/lease`,
+            method: 'POST',
+            body: () => JSON.stringify({ userId: crypto.randomUUID() }),
+          }
+        : { url: `${api.url}/api/v1/users/me` };
     return await runLoad({
-      url: `${api.url}/api/v1/tokens/lease`,
-      method: 'POST',
+      ...request,
       headers: { authorization: `Bearer ${accessToken}` },
-      body: () => JSON.stringify({ userId: crypto.randomUUID() }),
       connections: CONNECTIONS,
       durationMs: SECONDS * 1000,
       warmupMs: WARMUP_MS,
@@ -111,6 +125,9 @@ export async function tokensBenchmark(base: string, redisUrl: string): Promise<s
   const small = await service(base, redisUrl, 100, 1);
   const large = await service(base, redisUrl, 100_000, 1);
   const group = await service(base, redisUrl, 100, 2);
+  // A read that takes no lock: what a second HTTP process does where the pool's lock does not decide.
+  const me = await service(base, redisUrl, 100, 1, 'me');
+  const meGroup = await service(base, redisUrl, 100, 2, 'me');
   const rows = [
     ['pgbench: one-statement lease, pool 100 (baseline)', fmt(pg.tps, 0), '—', `${fmt(pg.latencyMs, 2)} (avg)`, '1.00'],
     [
@@ -141,10 +158,13 @@ export async function tokensBenchmark(base: string, redisUrl: string): Promise<s
       fmt(group.p99, 2),
       fmt(group.rps / pg.tps, 2),
     ],
+    ['GET /users/me, 1 process', fmt(me.rps, 0), fmt(me.p50, 2), fmt(me.p99, 2), '—'],
+    ['GET /users/me, WEB_CONCURRENCY=2', fmt(meGroup.rps, 0), fmt(meGroup.p50, 2), fmt(meGroup.p99, 2), '—'],
   ];
-  const errors = [small, large, group].flatMap((r) =>
-    Object.entries(r.statuses).filter(([status]) => status !== '201'),
-  );
+  const errors = [
+    ...[small, large, group].flatMap((r) => Object.entries(r.statuses).filter(([status]) => status !== '201')),
+    ...[me, meGroup].flatMap((r) => Object.entries(r.statuses).filter(([status]) => status !== '200')),
+  ];
   return [
     `tokens: ${CONNECTIONS} connections, ${SECONDS} s each after ${WARMUP_MS / 1000} s warm-up, new userId per request`,
     '',
@@ -153,7 +173,9 @@ export async function tokensBenchmark(base: string, redisUrl: string): Promise<s
     ...rows.map((row) => `| ${row.join(' | ')} |`),
     '',
     `p99 at pool 100,000 vs 100: ${fmt(large.p99 / small.p99, 2)}x; p50: ${fmt(large.p50 / small.p50, 2)}x`,
-    `two HTTP processes vs one: ${fmt(group.rps / small.rps, 2)}x the leases per second`,
-    errors.length > 0 ? `non-201 answers: ${JSON.stringify(errors)}` : 'every answer was 201',
+    `two HTTP processes vs one: ${fmt(group.rps / small.rps, 2)}x the leases per second, ${fmt(meGroup.rps / me.rps, 2)}x the reads of /users/me`,
+    errors.length > 0
+      ? `failed answers: ${JSON.stringify(errors)}`
+      : 'every answer succeeded (201 for leases, 200 for reads)',
   ].join('\n');
 }
