@@ -79,6 +79,19 @@ describe('a flood of password hashing', () => {
   });
 });
 
+describe('bogus reset tokens', () => {
+  it('are refused before any password is hashed: a flood of them never meets the hashing bound', async () => {
+    const flood = await Promise.all(
+      Array.from({ length: 300 }, () =>
+        api.post('/auth/reset-password', { token: 'bogus-reset-token', password: 'a brand new password' }),
+      ),
+    );
+    // Had each one been hashed first, the bounded line of hashes would have turned some away (503).
+    expect(new Set(flood.map((response) => response.statusCode))).toEqual(new Set([400]));
+    expectProblem(flood[0] as (typeof flood)[number], 400, 'INVALID_TOKEN');
+  });
+});
+
 describe('requests Node or the router refuse before any route', () => {
   let port: number;
   beforeAll(async () => {
