@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Registry } from 'prom-client';
 import { type Db, queryRows } from '../db/database.js';
 import { jobs } from '../db/schema.js';
-import { counter, gauge, readAtScrape } from '../metrics/metrics.js';
+import { counter, countsByStatus, gauge, readAtScrape } from '../metrics/metrics.js';
 
 /** The jobs table by status, read at each scrape: `pending` is the outbox backlog. */
 export function registerJobsGauge(registry: Registry, db: Db): void {
@@ -18,11 +18,7 @@ export function registerJobsGauge(registry: Registry, db: Db): void {
         db,
         sql`select status, count(*)::int as count from jobs group by status`,
       );
-      // Every status, 0 when it has no job: a series that vanishes is harder to alert on.
-      return jobs.status.enumValues.map((status) => ({
-        labels: { status },
-        value: rows.find((row) => row.status === status)?.count ?? 0,
-      }));
+      return countsByStatus(jobs.status.enumValues, rows);
     },
   );
 }

@@ -16,19 +16,21 @@ export async function insertOneTimeToken(
   });
 }
 
+/** A token of this purpose, unused and unexpired. */
+const live = (tokenHash: string, purpose: OneTimePurpose) =>
+  and(
+    eq(oneTimeTokens.tokenHash, tokenHash),
+    eq(oneTimeTokens.purpose, purpose),
+    isNull(oneTimeTokens.usedAt),
+    gt(oneTimeTokens.expiresAt, sql`now()`),
+  );
+
 /** Whether a token could be spent now; it decides nothing (see consumeOneTimeToken). */
 export async function isLiveOneTimeToken(executor: Executor, tokenHash: string, purpose: OneTimePurpose) {
   const rows = await executor
     .select({ userId: oneTimeTokens.userId })
     .from(oneTimeTokens)
-    .where(
-      and(
-        eq(oneTimeTokens.tokenHash, tokenHash),
-        eq(oneTimeTokens.purpose, purpose),
-        isNull(oneTimeTokens.usedAt),
-        gt(oneTimeTokens.expiresAt, sql`now()`),
-      ),
-    );
+    .where(live(tokenHash, purpose));
   return rows.length > 0;
 }
 
@@ -44,14 +46,7 @@ export async function consumeOneTimeToken(
   const [row] = await executor
     .update(oneTimeTokens)
     .set({ usedAt: sql`now()` })
-    .where(
-      and(
-        eq(oneTimeTokens.tokenHash, tokenHash),
-        eq(oneTimeTokens.purpose, purpose),
-        isNull(oneTimeTokens.usedAt),
-        gt(oneTimeTokens.expiresAt, sql`now()`),
-      ),
-    )
+    .where(live(tokenHash, purpose))
     .returning({ userId: oneTimeTokens.userId });
   return row?.userId;
 }

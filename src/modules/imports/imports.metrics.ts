@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Registry } from 'prom-client';
 import { type Db, queryRows } from '../../infra/db/database.js';
 import { userImports } from '../../infra/db/schema.js';
-import { counter, readAtScrape } from '../../infra/metrics/metrics.js';
+import { counter, countsByStatus, readAtScrape } from '../../infra/metrics/metrics.js';
 
 /** Imports by status, read from the database at each scrape. */
 export function registerImportsGauge(registry: Registry, db: Db): void {
@@ -14,11 +14,7 @@ export function registerImportsGauge(registry: Registry, db: Db): void {
         db,
         sql`select status, count(*)::int as count from user_imports group by status`,
       );
-      // Every status, 0 when it has no import: a series that vanishes is harder to alert on.
-      return userImports.status.enumValues.map((status) => ({
-        labels: { status },
-        value: rows.find((row) => row.status === status)?.count ?? 0,
-      }));
+      return countsByStatus(userImports.status.enumValues, rows);
     },
   );
 }
