@@ -13,11 +13,12 @@ import {
   documentUnavailable,
   registerProblemHandlers,
 } from './infra/http/problem.js';
+import { routeAuth } from './infra/http/route-auth.js';
 import { registerEventStreams } from './infra/http/sse.js';
 import { registerMetrics } from './infra/metrics/metrics-routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
-import { registerAuthentication } from './modules/auth/authenticate.js';
+import { createAuthenticator } from './modules/auth/authenticator.js';
 import { endStreamsWithTheirSessions } from './modules/auth/stream-sessions.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { importsRoutes } from './modules/imports/imports.routes.js';
@@ -93,8 +94,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  registerAuthentication(app, deps.database, deps.accessTokens);
-  endStreamsWithTheirSessions(app, deps.db);
+  await app.register(routeAuth, { authenticator: createAuthenticator(deps.database, deps.accessTokens) });
+  endStreamsWithTheirSessions(app, deps.database.db);
   await app.register(multipart, { throwFileSizeLimit: true });
   await app.register(healthRoutes, { deps });
   await app.register(

@@ -4,7 +4,6 @@ import { parseArgs } from 'node:util';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createLogger } from './infra/logger.js';
 import { ensureAdmin } from './modules/auth/admin-account.js';
-import { PoolSizeMismatchError } from './modules/tokens/tokens.sql.js';
 import { runProcessGroup } from './process-group.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import { logStartNotice } from './start-notice.js';
@@ -64,7 +63,8 @@ async function main(): Promise<void> {
     });
   }
   const runtime = await createRuntime(config, { logger, migrate: !values['no-migrate'] }).catch((error: unknown) => {
-    if (error instanceof PoolSizeMismatchError) fail(`configuration error: ${error.message}`);
+    // A pool made at another size is refused like any bad setting.
+    if (error instanceof ConfigError) fail(`configuration error: ${error.message}`);
     throw error;
   });
 
@@ -77,13 +77,17 @@ async function main(): Promise<void> {
       await runtime.close();
       fail('create-admin needs --email (or ADMIN_EMAIL) and ADMIN_PASSWORD (or --password)');
     }
-    const outcome = await ensureAdmin(runtime.db, { email, password, resetPassword: true });
+    const outcome = await ensureAdmin(runtime.database.db, { email, password, resetPassword: true });
     logger.info({ email, outcome }, 'admin account ready');
     return runtime.close();
   }
 
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
-    await ensureAdmin(runtime.db, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD, resetPassword: false });
+    await ensureAdmin(runtime.database.db, {
+      email: config.ADMIN_EMAIL,
+      password: config.ADMIN_PASSWORD,
+      resetPassword: false,
+    });
   }
   // Without Redis there is no shared queue, so whoever enqueues a job must also run it.
   if (command !== 'api' || !config.REDIS_URL) await runtime.startWorkers();

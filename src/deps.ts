@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Config } from './config.js';
-import type { Database, Db } from './infra/db/database.js';
+import type { Database } from './infra/db/database.js';
 import type { EventBus } from './infra/events/event-bus.js';
 import type { Logger } from './infra/logger.js';
 import type { Mailer } from './infra/mail/mailer.js';
@@ -9,19 +9,16 @@ import type { JobQueue } from './infra/queue/queue.js';
 import type { RateLimiter } from './infra/rate-limit/rate-limiter.js';
 import type { UploadStorage } from './infra/storage/upload-storage.js';
 import type { AccessTokens } from './modules/auth/access-tokens.js';
+import type { DependencyPings } from './modules/health/dependency-pings.js';
 
-/** Readiness asks each of these whether its dependency answers; `redis` only when it is used. */
-export interface DependencyPings {
-  readonly database: () => Promise<unknown>;
-  readonly redis?: () => Promise<unknown>;
-}
-
-/** What the app and the job handlers are built from; entry points and tests make one. */
+/**
+ * What the app and the job handlers are built from; entry points and tests make one. Each module
+ * declares the part it needs (`TokensDeps`, `AuthDeps`, …), and this satisfies them all.
+ */
 export interface Deps {
   readonly config: Config;
   readonly logger: Logger;
   readonly database: Database;
-  readonly db: Db;
   readonly queue: JobQueue;
   readonly events: EventBus;
   readonly mailer: Mailer;

@@ -26,6 +26,8 @@ function defaultsAreOptional<T extends { paths?: object }>(document: T): T {
  * docs page can name their sections.
  */
 export const swaggerOptions: FastifyDynamicSwaggerOptions = {
+  // Shared schemas appear under their own name (`Problem`), which generated clients turn into a type.
+  refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   transformObject: (input) =>
     'openapiObject' in input ? defaultsAreOptional(input.openapiObject) : input.swaggerObject,
   openapi: {

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { backgroundWork } from './background.js';
 import type { Config } from './config.js';
 import type { Deps } from './deps.js';
+import type { Loop } from './infra/concurrency/interval-loop.js';
 import { createDatabase } from './infra/db/database.js';
 import { createMemoryLiveState, createRedisLiveState, type LiveState } from './infra/live-state.js';
 import { createLogger, type Logger } from './infra/logger.js';
@@ -14,13 +16,10 @@ import { jobCounters } from './infra/queue/jobs.metrics.js';
 import { closeRedis, createRedis } from './infra/redis.js';
 import { resolveJwtSecret } from './infra/secrets.js';
 import { createFileStorage } from './infra/storage/upload-storage.js';
-import { jobRegistrations } from './jobs.js';
 import { registerMetricReaders } from './metric-readers.js';
 import { recordJobFailure } from './modules/audit/job-failures.js';
 import { createAccessTokens } from './modules/auth/access-tokens.js';
-import { type Sweeper, startSweeper } from './modules/tokens/expiry-sweeper.js';
-import { createTokensService } from './modules/tokens/tokens.service.js';
-import { ensureTokenPool } from './modules/tokens/tokens.sql.js';
+import { preparePool } from './modules/tokens/tokens.background.js';
 
 export interface RuntimeOptions {
   logger?: Logger;
@@ -57,8 +56,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       const applied = await database.migrate();
       logger.info({ applied }, applied === 0 ? 'no migration to apply' : `applied ${applied} migrations`);
     }
-    // A large pool takes longer to make than any request may take.
-    await database.withoutTimeouts((db) => ensureTokenPool(db, config.TOKEN_POOL_SIZE));
+    await preparePool(database, config.TOKEN_POOL_SIZE);
     redis = config.REDIS_URL ? createRedis(config.REDIS_URL, redisTimeouts) : undefined;
     live = config.REDIS_URL
       ? createRedisLiveState(config.REDIS_URL, { ...redisTimeouts, prefix, logger })
@@ -85,7 +83,6 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       config,
       logger,
       database,
-      db: database.db,
       queue,
       events: live.events,
       mailer,
@@ -99,17 +96,20 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     registerMetricReaders(deps);
     const connection = redis;
     const shared = live;
-    let sweeper: Sweeper | undefined;
+    let loops: Loop[] = [];
     return {
       ...deps,
       async startWorkers() {
-        queue.process(jobRegistrations(deps), { concurrency: config.WORKER_CONCURRENCY });
-        const tokens = createTokensService(deps);
-        sweeper = startSweeper(() => tokens.expireDue(), logger);
+        const work = backgroundWork(deps);
+        queue.process(
+          work.flatMap((module) => module.jobs ?? []),
+          { concurrency: config.WORKER_CONCURRENCY },
+        );
+        loops = work.flatMap((module) => (module.start ? [module.start()] : []));
       },
       async close() {
         // Background work first: a running job may still send mail or write to the database.
-        await sweeper?.stop();
+        await Promise.all(loops.map((loop) => loop.stop()));
         await queue.close();
         await shared.close();
         await mailer.close();

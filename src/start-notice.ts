@@ -6,10 +6,14 @@ import { countAdmins } from './modules/users/users.sql.js';
  * anyone can sign in to it as an admin yet. Only a note: a failure here must not stop a service
  * that is already serving.
  */
-export async function logStartNotice({ config, db, logger }: Pick<Deps, 'config' | 'db' | 'logger'>): Promise<void> {
+export async function logStartNotice({
+  config,
+  database,
+  logger,
+}: Pick<Deps, 'config' | 'database' | 'logger'>): Promise<void> {
   const dashboard = `${config.PUBLIC_URL}/`;
   try {
-    const admins = await countAdmins(db);
+    const admins = await countAdmins(database.db);
     logger.info(
       { dashboard, admins },
       admins > 0

@@ -275,7 +275,7 @@ describe.skipIf(!browserAvailable)('the dashboard in a real browser', () => {
 
     // Everything the admin did, as their own entries.
     const [me] = await queryRows<{ id: string }>(
-      harness.runtime.db,
+      harness.runtime.database.db,
       sql`select id from users where email = ${admin.email}`,
     );
     await page.getByLabel('Action').selectOption('');
@@ -317,13 +317,13 @@ describe.skipIf(!browserAvailable)('the dashboard in a real browser', () => {
 
   it('keeps the session alive by refreshing it, in two tabs at once, then signs out cleanly', async () => {
     const [me] = await queryRows<{ id: string }>(
-      harness.runtime.db,
+      harness.runtime.database.db,
       sql`select id from users where email = ${admin.email}`,
     );
     const count = async (action: string) =>
       (
         await queryRows<{ count: number }>(
-          harness.runtime.db,
+          harness.runtime.database.db,
           sql`select count(*)::int as count from audit_logs where action = ${action} and user_id = ${me?.id}`,
         )
       )[0]?.count ?? 0;

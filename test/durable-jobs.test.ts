@@ -75,7 +75,7 @@ describe('mail through an SMTP outage', () => {
     expect(entry.metadata.attempts).toBeGreaterThan(1);
     expect(JSON.stringify(entry.metadata)).not.toContain('token=');
     const [row] = await queryRows<{ status: string; payload: unknown }>(
-      harness.runtime.db,
+      harness.runtime.database.db,
       sql`select status, payload from jobs where kind = 'auth.welcome-email'`,
     );
     expect(row).toEqual({ status: 'failed', payload: { userId: user.id } });
@@ -126,7 +126,7 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('the rel
     const email = uniqueEmail('unrelayed');
     await client(harness.app).register(email);
     const pending = await queryRows<{ status: string }>(
-      harness.runtime.db,
+      harness.runtime.database.db,
       sql`select status from jobs where kind = 'auth.welcome-email'`,
     );
     expect(pending).toEqual([{ status: 'pending' }]);

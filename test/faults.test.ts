@@ -222,7 +222,7 @@ describe.runIf(databaseUrl)('when PostgreSQL is away', () => {
       );
       expect((await ready(app)).response.statusCode).toBe(200);
       // Requests cut mid-transaction left the pool whole.
-      await expectPoolInvariants(harness.runtime.db, harness.config.TOKEN_POOL_SIZE);
+      await expectPoolInvariants(harness.runtime.database.db, harness.config.TOKEN_POOL_SIZE);
     },
   );
 });

@@ -59,7 +59,7 @@ describe('bad input gets a 4xx problem, never a 500', () => {
     expectProblem(
       await api.post('/auth/reset-password', { token: 'unknown-token', password: PASSWORD }),
       400,
-      'INVALID_TOKEN',
+      'INVALID_EMAIL_LINK',
     );
   });
 });
@@ -88,7 +88,7 @@ describe('bogus reset tokens', () => {
     );
     // Had each one been hashed first, the bounded line of hashes would have turned some away (503).
     expect(new Set(flood.map((response) => response.statusCode))).toEqual(new Set([400]));
-    expectProblem(flood[0] as (typeof flood)[number], 400, 'INVALID_TOKEN');
+    expectProblem(flood[0] as (typeof flood)[number], 400, 'INVALID_EMAIL_LINK');
   });
 });
 
@@ -213,7 +213,7 @@ describe('secrets never reach a log', () => {
 
   it('logs a failed query without its parameters or the row PostgreSQL quotes', async () => {
     const secret = '$argon2id$v=19$m=19456,t=2,p=1$c2VjcmV0$c2VjcmV0';
-    const error = await logged.runtime.db
+    const error = await logged.runtime.database.db
       .execute(sql`insert into users (name, email, password_hash) values ('x', null, ${secret})`)
       .catch((caught: unknown) => caught);
     expect(JSON.stringify(error, Object.getOwnPropertyNames(error))).toContain(secret);

@@ -24,7 +24,7 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('imports
 
   const processed = async (id: string) => {
     const [row] = await queryRows<{ processed: number }>(
-      harness.runtime.db,
+      harness.runtime.database.db,
       sql`select processed_rows as processed from user_imports where id = ${id}`,
     );
     return row?.processed ?? 0;
@@ -58,7 +58,7 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('imports
       invalidRows: 0,
     });
     const [users] = await queryRows<{ n: number }>(
-      harness.runtime.db,
+      harness.runtime.database.db,
       sql`select count(*)::int as n from users where email like 'user%@example.com'`,
     );
     expect(users?.n).toBe(rows);

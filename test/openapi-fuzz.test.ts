@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '../src/infra/http/errors.js';
 import { signInAdmin } from './helpers/admin.js';
 import { client } from './helpers/client.js';
 import { type Harness, startHarness } from './helpers/harness.js';
@@ -7,7 +8,7 @@ import { type Harness, startHarness } from './helpers/harness.js';
 // Requests made from the OpenAPI document's own schemas: valid values, values on and past every
 // bound, and hostile ones (control characters, wrong types, huge numbers, bad encodings), for every
 // parameter and body field of every route, with and without credentials. Whatever comes in, the
-// answer is never a 5xx, and every error is a problem document.
+// answer is never a 5xx, and every error is a problem document with a code from the catalogue.
 
 interface Schema {
   type?: string | string[];
@@ -218,6 +219,7 @@ describe('requests generated from the OpenAPI document', () => {
             title: expect.any(String),
             status: response.statusCode,
           });
+          expect(ERROR_CODES, response.body).toContain(problem.code);
           expect(response.body).not.toMatch(/\bat .*\.(ts|js):\d+/);
         }
       }),

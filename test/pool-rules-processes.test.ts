@@ -23,7 +23,7 @@ async function start(poolSize: number, ttlSeconds: number): Promise<Running> {
     apis.map((api) => api.url),
     admin.accessToken,
   );
-  return { harness, apis, pool: { driver, db: harness.runtime.db, poolSize, ttlSeconds } };
+  return { harness, apis, pool: { driver, db: harness.runtime.database.db, poolSize, ttlSeconds } };
 }
 
 async function stop(running: Running): Promise<void> {

@@ -38,7 +38,7 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('the poo
     const statuses = responses.map((response) => response.status);
     expect(statuses.filter((status) => status !== 201)).toEqual([]);
     const leases = (await Promise.all(responses.map((response) => response.json()))) as AnsweredLease[];
-    await expectPoolInvariants(harness.runtime.db, POOL, leases);
+    await expectPoolInvariants(harness.runtime.database.db, POOL, leases);
     // Evictions chain: all but the last POOL leases were evicted by a later one.
     const evicted = new Set(leases.map((l) => (l as AnsweredLease & { evictedUserId: string | null }).evictedUserId));
     evicted.delete(null);
@@ -107,7 +107,7 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('the poo
     expect(answered.length).toBeGreaterThan(0);
     expect(answered.every((a) => a.status === 201)).toBe(true);
     await expectPoolInvariants(
-      harness.runtime.db,
+      harness.runtime.database.db,
       POOL,
       answered.map((a) => a.body as AnsweredLease),
     );

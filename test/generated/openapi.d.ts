@@ -527,7 +527,24 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
+    schemas: {
+        /** @description An RFC 9457 problem document (application/problem+json). */
+        Problem: {
+            type: string;
+            title: string;
+            status: number;
+            detail: string;
+            /**
+             * @description Stable error code: a client may switch on it.
+             * @enum {unknown}
+             */
+            code: "VALIDATION_FAILED" | "BAD_REQUEST" | "BAD_URL" | "MALFORMED_MULTIPART" | "INVALID_EMAIL_LINK" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "EMAIL_TAKEN" | "TOKEN_NOT_ACTIVE" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "NOT_MULTIPART" | "NOT_A_CSV" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL" | "UNAVAILABLE";
+            errors?: {
+                field: string;
+                message: string;
+            }[];
+        };
+    };
     responses: never;
     parameters: never;
     requestBodies: never;
@@ -596,8 +613,11 @@ export interface operations {
                         title: string;
                         status: number;
                         detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
+                        /**
+                         * @description Stable error code: a client may switch on it.
+                         * @enum {unknown}
+                         */
+                        code: "VALIDATION_FAILED" | "BAD_REQUEST" | "BAD_URL" | "MALFORMED_MULTIPART" | "INVALID_EMAIL_LINK" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "EMAIL_TAKEN" | "TOKEN_NOT_ACTIVE" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "NOT_MULTIPART" | "NOT_A_CSV" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL" | "UNAVAILABLE";
                         errors?: {
                             field: string;
                             message: string;
@@ -667,64 +687,31 @@ export interface operations {
                     };
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -771,84 +758,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -890,64 +833,31 @@ export interface operations {
                     };
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -968,44 +878,22 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1041,64 +929,31 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1133,44 +988,22 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1203,44 +1036,22 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1274,64 +1085,31 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1359,44 +1137,22 @@ export interface operations {
                     };
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1432,44 +1188,22 @@ export interface operations {
                     };
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1517,44 +1251,22 @@ export interface operations {
                     };
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1602,84 +1314,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1729,104 +1397,49 @@ export interface operations {
                     };
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1902,84 +1515,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2018,44 +1587,22 @@ export interface operations {
                     };
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2080,64 +1627,31 @@ export interface operations {
                     };
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2180,44 +1694,22 @@ export interface operations {
                     };
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2266,84 +1758,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2395,84 +1843,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2512,124 +1916,58 @@ export interface operations {
                     };
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2689,64 +2027,31 @@ export interface operations {
                     };
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2804,124 +2109,58 @@ export interface operations {
                     };
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2971,104 +2210,49 @@ export interface operations {
                     };
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3097,104 +2281,49 @@ export interface operations {
                     };
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3219,104 +2348,49 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem document (application/problem+json). */
+            /** @description A problem document (RFC 9457). */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
-                        code: string;
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

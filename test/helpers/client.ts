@@ -1,5 +1,6 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
+import { ERROR_CODES } from '../../src/infra/http/errors.js';
 
 let counter = 0;
 
@@ -56,6 +57,7 @@ export function expectProblem(response: LightMyRequestResponse, status: number, 
   expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
   const problem = response.json();
   expect(problem).toMatchObject({ status, title: expect.any(String), detail: expect.any(String) });
+  expect(ERROR_CODES).toContain(problem.code);
   if (code) expect(problem.code).toBe(code);
   expect(response.body).not.toMatch(/\bat .*\.(ts|js):\d+/);
   return problem as { code: string; errors?: Array<{ field: string; message: string }> };

@@ -17,7 +17,13 @@ import type {
 import type { User } from '../../../src/modules/users/users.schemas.js';
 
 export type { ImportStatus, TokenEvent, User };
-export type Problem = Static<typeof ProblemSchema>;
+/**
+ * A problem document as the dashboard holds it: the service's, or one it makes itself when the
+ * service could not be reached (`NETWORK`) or answered something else than a problem (`HTTP`).
+ */
+export type Problem = Omit<Static<typeof ProblemSchema>, 'code'> & {
+  code: Static<typeof ProblemSchema>['code'] | 'NETWORK' | 'HTTP';
+};
 export type TokenPair = Static<typeof TokenPairSchema>;
 export type TokenList = Static<typeof TokenListSchema>;
 export type Token = TokenList['data'][number];

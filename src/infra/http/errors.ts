@@ -1,3 +1,37 @@
+/**
+ * Every code a problem document can carry: closed, so a client can switch on it. The OpenAPI
+ * document lists them as the `code` enum; nothing outside `errors` below makes an `AppError`.
+ */
+export const ERROR_CODES = [
+  'VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'BAD_URL',
+  'MALFORMED_MULTIPART',
+  'INVALID_EMAIL_LINK',
+  'UNAUTHENTICATED',
+  'INVALID_CREDENTIALS',
+  'INVALID_REFRESH_TOKEN',
+  'REFRESH_TOKEN_REUSED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'ROUTE_NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'REQUEST_TIMEOUT',
+  'EMAIL_TAKEN',
+  'TOKEN_NOT_ACTIVE',
+  'PAYLOAD_TOO_LARGE',
+  'URI_TOO_LONG',
+  'NOT_MULTIPART',
+  'NOT_A_CSV',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'RATE_LIMITED',
+  'HEADERS_TOO_LARGE',
+  'INTERNAL',
+  'UNAVAILABLE',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 export interface FieldError {
   field: string;
   message: string;
@@ -11,7 +45,7 @@ export class AppError extends Error {
   override name = 'AppError';
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     readonly title: string,
     detail: string,
     readonly errors?: FieldError[],
@@ -49,8 +83,8 @@ export const errors = {
       'Refresh token reused',
       'This refresh token was already used; the session has been revoked.',
     ),
-  invalidOneTimeToken: () =>
-    new AppError(400, 'INVALID_TOKEN', 'Invalid token', 'The token is unknown, already used or expired.'),
+  invalidEmailLink: () =>
+    new AppError(400, 'INVALID_EMAIL_LINK', 'Invalid link', 'The link is unknown, already used or expired.'),
   forbidden: (detail = 'You are not allowed to do this.') => new AppError(403, 'FORBIDDEN', 'Forbidden', detail),
   notFound: (what: string) => new AppError(404, 'NOT_FOUND', 'Not found', `${what} was not found.`),
   routeNotFound: (method: string, url: string) =>
@@ -77,6 +111,15 @@ export const errors = {
       'The multipart body could not be read (no boundary, or cut short).',
     ),
   notACsv: () => new AppError(415, 'NOT_A_CSV', 'Unsupported media type', 'The file is not text: upload a CSV file.'),
+  /**
+   * What Fastify itself refuses before a route runs (JSON that does not parse, a content type no
+   * parser takes, a body over the limit): its message is safe to show, its code is its own.
+   */
+  frameworkClientError: (status: number, detail: string) => {
+    if (status === 413) return new AppError(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', detail);
+    if (status === 415) return new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', detail);
+    return new AppError(status, 'BAD_REQUEST', status === 400 ? 'Bad request' : 'Client error', detail);
+  },
   payloadTooLarge: (limit: number) =>
     new AppError(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `The file is larger than ${limit} bytes.`),
   emailTaken: () => new AppError(409, 'EMAIL_TAKEN', 'E-mail taken', 'An account with this e-mail already exists.'),
@@ -84,6 +127,7 @@ export const errors = {
     new AppError(429, 'RATE_LIMITED', 'Too many requests', `Try again in ${retryAfterSeconds} seconds.`, undefined, {
       'retry-after': String(retryAfterSeconds),
     }),
+  internal: () => new AppError(500, 'INTERNAL', 'Internal server error', 'An unexpected error occurred.'),
   unavailable: (detail: string, extensions?: Record<string, unknown>) =>
     new AppError(
       503,

@@ -4,7 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPM
 import { databaseUnavailableCause } from '../db/unavailable.js';
 import { isRedisUnavailable } from '../redis.js';
 import { AppError, errors, type FieldError } from './errors.js';
-import { PROBLEM_CONTENT_TYPE, problems } from './schemas.js';
+import { PROBLEM_CONTENT_TYPE, Problem, problems } from './schemas.js';
 
 const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
@@ -106,16 +106,9 @@ function toAppError(error: FastifyError): AppError | undefined {
   const status = error.statusCode ?? 500;
   // Fastify's own client errors (bad JSON, wrong content type, body too large) carry safe messages.
   if (status >= 400 && status < 500) {
-    return new AppError(status, error.code ?? 'BAD_REQUEST', titleFor(status), error.message);
+    return errors.frameworkClientError(status, error.message);
   }
   return undefined;
-}
-
-function titleFor(status: number): string {
-  return (
-    { 400: 'Bad request', 404: 'Not found', 413: 'Payload too large', 415: 'Unsupported media type' }[status] ??
-    'Client error'
-  );
 }
 
 /** The underlying error when a dependency the request needed is away; retrying later may work. */
@@ -133,6 +126,7 @@ export function documentUnavailable(app: FastifyInstance): void {
 
 /** One error handler and one not-found handler for the whole app, both answering problem documents. */
 export function registerProblemHandlers(app: FastifyInstance): void {
+  app.addSchema(Problem);
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const cause = unavailableCause(error);
     if (cause) {
@@ -146,7 +140,7 @@ export function registerProblemHandlers(app: FastifyInstance): void {
       return send(reply, known);
     }
     request.log.error({ err: error }, 'unexpected error');
-    return send(reply, new AppError(500, 'INTERNAL', 'Internal server error', 'An unexpected error occurred.'));
+    return send(reply, errors.internal());
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -1,4 +1,5 @@
 import Type, { type Static, type TSchema } from 'typebox';
+import { ERROR_CODES } from './errors.js';
 
 export const Problem = Type.Object(
   {
@@ -6,11 +7,17 @@ export const Problem = Type.Object(
     title: Type.String(),
     status: Type.Integer(),
     detail: Type.String(),
-    code: Type.String({ description: 'Stable error code, e.g. VALIDATION_FAILED.' }),
+    code: Type.Enum(ERROR_CODES, { description: 'Stable error code: a client may switch on it.' }),
     errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
   },
-  { description: 'An RFC 9457 problem document (application/problem+json).' },
+  { $id: 'Problem', description: 'An RFC 9457 problem document (application/problem+json).' },
 );
+
+/**
+ * Where answers name the problem document: one shared schema (`registerProblemHandlers` adds it to
+ * the app), so the OpenAPI document has one `Problem` component, not a copy per answer.
+ */
+const ProblemRef = Type.Ref('Problem', { description: 'A problem document (RFC 9457).' });
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -23,8 +30,8 @@ export function problemResponse<T extends TSchema & { description?: string }>(sc
 }
 
 /** Responses for the given error statuses, all problem documents. */
-export function problems(...statuses: number[]): Record<number, ReturnType<typeof problemResponse<typeof Problem>>> {
-  return Object.fromEntries(statuses.map((status) => [status, problemResponse(Problem)]));
+export function problems(...statuses: number[]): Record<number, ReturnType<typeof problemResponse<typeof ProblemRef>>> {
+  return Object.fromEntries(statuses.map((status) => [status, problemResponse(ProblemRef)]));
 }
 
 export const Uuid = Type.String({ format: 'uuid' });

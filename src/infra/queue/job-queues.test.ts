@@ -38,7 +38,7 @@ const redis = testEnvironment.redisUrl
 beforeAll(async () => {
   // Only its database: these tests build their own queues on it.
   harness = await startHarness({}, { workers: false });
-  db = harness.runtime.db;
+  db = harness.runtime.database.db;
   // The service's own relay would take these tests' jobs to its own queue.
   await harness.runtime.queue.close();
 });

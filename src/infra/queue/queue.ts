@@ -20,6 +20,13 @@ export interface RetryPolicy {
   readonly maxBackoffMs: number;
 }
 
+/** The backoff every job shares; each job type says how long it keeps retrying. */
+export type Backoff = Pick<RetryPolicy, 'backoffMs' | 'maxBackoffMs'>;
+
+export function retryFor(seconds: number, backoff: Backoff): RetryPolicy {
+  return { retryForMs: seconds * 1000, ...backoff };
+}
+
 /** The delay before retry number `attempt` (1 after the first failure), within ±20% jitter. */
 export function retryDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
   const base = Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** Math.min(attempt - 1, 30));

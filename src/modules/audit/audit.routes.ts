@@ -1,15 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Deps } from '../../deps.js';
+import type { Database } from '../../infra/db/database.js';
 import { errors } from '../../infra/http/errors.js';
+import { principal } from '../../infra/http/principal.js';
+import { moduleRoutes } from '../../infra/http/route-auth.js';
 import { IdParams, Paged, pageOf, pageOffset, problems } from '../../infra/http/schemas.js';
-import { principal } from '../auth/authenticate.js';
 import { AuditDetail, AuditQuery, AuditSummary } from './audit.schemas.js';
 import { countAuditEntries, findAuditEntry, listAuditEntries } from './audit.sql.js';
 
 const tags = ['audit'];
 
-export const auditRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
-  const { db } = deps;
+/** What the audit log's routes are built from. */
+export interface AuditDeps {
+  readonly database: Database;
+}
+
+const routes: FastifyPluginAsyncTypebox<{ deps: AuditDeps }> = async (app, { deps }) => {
+  const { db } = deps.database;
 
   app.get(
     '/logs',
@@ -80,3 +86,5 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     },
   );
 };
+
+export const auditRoutes = moduleRoutes('audit-routes', routes);

@@ -1,8 +1,8 @@
 import { and, count, desc, eq, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../infra/db/database.js';
 import { auditLogs, users } from '../../infra/db/schema.js';
-import type { RequestContext } from '../../infra/http/request-context.js';
 import type { AuditAction } from './audit.actions.js';
+import type { AuditOrigin } from './audit-origin.js';
 
 export interface AuditEntry {
   action: AuditAction;
@@ -11,7 +11,7 @@ export interface AuditEntry {
   target?: { type: string; id: string };
   /** Never secrets: no passwords, tokens or hashes. */
   metadata?: Record<string, unknown>;
-  context: RequestContext;
+  context: AuditOrigin;
 }
 
 /** Written inside the transaction of the change it records, so both commit or neither does. */

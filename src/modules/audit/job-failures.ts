@@ -1,7 +1,7 @@
 import type { Db } from '../../infra/db/database.js';
-import { NO_REQUEST } from '../../infra/http/request-context.js';
 import type { JobFailure } from '../../infra/queue/queue.js';
 import { insertAuditEntry } from './audit.sql.js';
+import { NO_REQUEST } from './audit-origin.js';
 
 /** A job given up, in the audit log for an admin: its kind, row id, attempts and last error. */
 export function recordJobFailure(db: Db) {

@@ -1,13 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EncryptJWT, jwtDecrypt } from 'jose';
-
-export type Role = 'user' | 'admin';
-
-export interface AccessClaims {
-  userId: string;
-  role: Role;
-  sessionId: string;
-}
+import type { Principal } from '../../infra/http/principal.js';
 
 const ISSUER = 'tokenpool';
 
@@ -24,7 +17,7 @@ export function createAccessTokens(secret: string, ttlSeconds: number) {
   ]);
   return {
     ttlSeconds,
-    async issue(claims: AccessClaims): Promise<string> {
+    async issue(claims: Principal): Promise<string> {
       return new EncryptJWT({ role: claims.role, sid: claims.sessionId })
         .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
         .setSubject(claims.userId)
@@ -34,7 +27,7 @@ export function createAccessTokens(secret: string, ttlSeconds: number) {
         .encrypt(await key);
     },
     /** The claims of a valid token, or `undefined` for anything else: expired, forged, malformed. */
-    async verify(token: string): Promise<AccessClaims | undefined> {
+    async verify(token: string): Promise<Principal | undefined> {
       try {
         const { payload } = await jwtDecrypt(token, await key, { issuer: ISSUER });
         const { sub, role, sid } = payload;

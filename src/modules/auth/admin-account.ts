@@ -1,6 +1,6 @@
 import type { Db } from '../../infra/db/database.js';
-import { NO_REQUEST } from '../../infra/http/request-context.js';
 import { insertAuditEntry } from '../audit/audit.sql.js';
+import { NO_REQUEST } from '../audit/audit-origin.js';
 import { findUserByEmail, insertUser, normalizeEmail, setRole, updatePasswordHash } from '../users/users.sql.js';
 import { hashPassword } from './passwords.js';
 

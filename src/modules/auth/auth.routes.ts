@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Deps } from '../../deps.js';
-import { requestContext } from '../../infra/http/request-context.js';
+import { principal } from '../../infra/http/principal.js';
+import { moduleRoutes } from '../../infra/http/route-auth.js';
 import { problems } from '../../infra/http/schemas.js';
+import { auditOrigin } from '../audit/audit-origin.js';
 import { presentUser } from '../users/users.schemas.js';
 import {
   ChangePasswordBody,
@@ -16,13 +17,12 @@ import {
   TokenPair,
   VerifyEmailBody,
 } from './auth.schemas.js';
-import { createAuthService } from './auth.service.js';
-import { principal } from './authenticate.js';
+import { type AuthDeps, createAuthService } from './auth.service.js';
 
 const NoContent = Type.Unsafe<void>({ type: 'null', description: 'No content' });
 const tags = ['auth'];
 
-export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
+const routes: FastifyPluginAsyncTypebox<{ deps: AuthDeps }> = async (app, { deps }) => {
   const auth = createAuthService(deps);
 
   app.post(
@@ -40,7 +40,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
       },
     },
     async (request, reply) => {
-      const user = await auth.register(request.body, requestContext(request));
+      const user = await auth.register(request.body, auditOrigin(request));
       return reply.status(201).send({ user: presentUser(user) });
     },
   );
@@ -57,7 +57,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
         response: { 200: TokenPair, ...problems(400, 401, 429) },
       },
     },
-    async (request) => auth.login(request.body, requestContext(request)),
+    async (request) => auth.login(request.body, auditOrigin(request)),
   );
 
   app.post(
@@ -72,7 +72,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
         response: { 200: TokenPair, ...problems(400, 401) },
       },
     },
-    async (request) => auth.refresh(request.body.refreshToken, requestContext(request)),
+    async (request) => auth.refresh(request.body.refreshToken, auditOrigin(request)),
   );
 
   app.post(
@@ -88,7 +88,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
       },
     },
     async (request, reply) => {
-      await auth.logout(principal(request), requestContext(request));
+      await auth.logout(principal(request), auditOrigin(request));
       return reply.status(204).send();
     },
   );
@@ -106,7 +106,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
       },
     },
     async (request, reply) => {
-      await auth.forgotPassword(request.body.email, requestContext(request));
+      await auth.forgotPassword(request.body.email, auditOrigin(request));
       return reply.status(202).send();
     },
   );
@@ -124,7 +124,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
       },
     },
     async (request, reply) => {
-      await auth.resetPassword(request.body, requestContext(request));
+      await auth.resetPassword(request.body, auditOrigin(request));
       return reply.status(204).send();
     },
   );
@@ -142,7 +142,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
       },
     },
     async (request, reply) => {
-      await auth.verifyEmail(request.body.token, requestContext(request));
+      await auth.verifyEmail(request.body.token, auditOrigin(request));
       return reply.status(204).send();
     },
   );
@@ -163,7 +163,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
       },
     },
     async (request, reply) => {
-      await auth.changePassword(principal(request), request.body, requestContext(request));
+      await auth.changePassword(principal(request), request.body, auditOrigin(request));
       return reply.status(204).send();
     },
   );
@@ -183,7 +183,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
         response: { 201: StreamTicket },
       },
     },
-    async (request, reply) =>
-      reply.status(201).send(await auth.streamTicket(principal(request), requestContext(request))),
+    async (request, reply) => reply.status(201).send(await auth.streamTicket(principal(request), auditOrigin(request))),
   );
 };
+
+export const authRoutes = moduleRoutes('auth-routes', routes);

@@ -1,9 +1,12 @@
-import type { Deps } from '../../deps.js';
-import type { Executor } from '../../infra/db/database.js';
+import type { Config } from '../../config.js';
+import type { Database, Executor } from '../../infra/db/database.js';
 import { errors } from '../../infra/http/errors.js';
-import type { RequestContext } from '../../infra/http/request-context.js';
+import type { Principal } from '../../infra/http/principal.js';
 import { enqueueJob } from '../../infra/queue/jobs.sql.js';
+import type { JobQueue } from '../../infra/queue/queue.js';
+import type { RateLimiter } from '../../infra/rate-limit/rate-limiter.js';
 import { insertAuditEntry } from '../audit/audit.sql.js';
+import type { AuditOrigin } from '../audit/audit-origin.js';
 import {
   findUserByEmail,
   findUserById,
@@ -13,7 +16,7 @@ import {
   type UserRow,
   updatePasswordHash,
 } from '../users/users.sql.js';
-import type { AccessClaims } from './access-tokens.js';
+import type { AccessTokens } from './access-tokens.js';
 import { passwordResetEmailJob, welcomeEmailJob } from './email-jobs.js';
 import { consumeOneTimeToken, isLiveOneTimeToken, spendAllOneTimeTokens } from './one-time-tokens.sql.js';
 import { hashPassword, verifyPassword } from './passwords.js';
@@ -48,16 +51,23 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Long enough to open a stream right after asking; a reconnect asks again. */
 const STREAM_TICKET_TTL_SECONDS = 30;
 
-export function createAuthService(
-  deps: Pick<Deps, 'db' | 'database' | 'queue' | 'accessTokens' | 'rateLimiter' | 'config'>,
-) {
-  const { db, database, queue, accessTokens, rateLimiter, config } = deps;
+/** What accounts are built from. */
+export interface AuthDeps {
+  readonly database: Database;
+  readonly queue: JobQueue;
+  readonly accessTokens: AccessTokens;
+  readonly rateLimiter: RateLimiter;
+  readonly config: Config;
+}
+
+export function createAuthService({ database, queue, accessTokens, rateLimiter, config }: AuthDeps) {
+  const { db } = database;
 
   const refuse = (...results: Array<{ retryAfterMs: number }>) =>
     errors.rateLimited(Math.max(1, Math.ceil(Math.max(...results.map((r) => r.retryAfterMs)) / 1000)));
 
   /** Counts one request to `route` from the caller's IP: AUTH_RATE_LIMIT a minute, on every costly public route. */
-  async function limitIp(route: string, context: RequestContext): Promise<void> {
+  async function limitIp(route: string, context: AuditOrigin): Promise<void> {
     const result = await rateLimiter.hit(
       `route:${route}:ip:${context.ip ?? 'unknown'}`,
       config.AUTH_RATE_LIMIT,
@@ -67,7 +77,7 @@ export function createAuthService(
   }
 
   /** Counts a forgot-password request against the caller's IP and the e-mail it names; either can refuse. */
-  async function limitForgot(email: string, context: RequestContext): Promise<void> {
+  async function limitForgot(email: string, context: AuditOrigin): Promise<void> {
     const results = await Promise.all([
       rateLimiter.hit(`forgot-password:ip:${context.ip ?? 'unknown'}`, config.LOGIN_RATE_LIMIT, RATE_WINDOW_MS),
       rateLimiter.hit(`forgot-password:email:${email}`, config.LOGIN_RATE_LIMIT, RATE_WINDOW_MS),
@@ -81,7 +91,7 @@ export function createAuthService(
    * and per IP, which refuse; per e-mail across every IP, which only slows the answer, so guesses
    * spread over many addresses are slowed without the owner ever being locked out.
    */
-  const loginFailures = (email: string, context: RequestContext) => {
+  const loginFailures = (email: string, context: AuditOrigin) => {
     const ip = context.ip ?? 'unknown';
     return {
       pair: `login-failed:pair:${ip}:${email}`,
@@ -90,7 +100,7 @@ export function createAuthService(
     };
   };
 
-  async function checkLoginFailures(email: string, context: RequestContext): Promise<void> {
+  async function checkLoginFailures(email: string, context: AuditOrigin): Promise<void> {
     const keys = loginFailures(email, context);
     const [pair, ip, byEmail] = await Promise.all([
       rateLimiter.count(keys.pair),
@@ -105,7 +115,7 @@ export function createAuthService(
     if (byEmail.hits >= LOGIN_IP_FACTOR * config.LOGIN_RATE_LIMIT) await sleep(LOGIN_SLOWDOWN_MS);
   }
 
-  async function countLoginFailure(email: string, context: RequestContext): Promise<void> {
+  async function countLoginFailure(email: string, context: AuditOrigin): Promise<void> {
     const keys = loginFailures(email, context);
     await Promise.all([
       rateLimiter.hit(keys.pair, config.LOGIN_RATE_LIMIT, RATE_WINDOW_MS),
@@ -115,13 +125,13 @@ export function createAuthService(
   }
 
   /** Wrong current passwords, per session and per user: a stolen access token cannot guess on. */
-  const changeFailures = (principal: AccessClaims) => ({
+  const changeFailures = (principal: Principal) => ({
     session: `change-password-failed:session:${principal.sessionId}`,
     user: `change-password-failed:user:${principal.userId}`,
   });
 
   /** Opens a refresh token on the session, inside the caller's transaction, and signs an access token. */
-  async function issuePair(executor: Executor, claims: AccessClaims): Promise<TokenPairResult> {
+  async function issuePair(executor: Executor, claims: Principal): Promise<TokenPairResult> {
     const refreshToken = newOpaqueToken();
     await insertRefreshToken(executor, claims.sessionId, hashToken(refreshToken), config.REFRESH_TOKEN_TTL_SECONDS);
     return {
@@ -135,7 +145,7 @@ export function createAuthService(
   return {
     async register(
       input: { name: string; email: string; password: string; birthDate?: string | null | undefined },
-      context: RequestContext,
+      context: AuditOrigin,
     ): Promise<UserRow> {
       await limitIp('register', context);
       if (input.birthDate && input.birthDate > new Date().toISOString().slice(0, 10)) {
@@ -163,7 +173,7 @@ export function createAuthService(
       return user;
     },
 
-    async login(input: { email: string; password: string }, context: RequestContext): Promise<TokenPairResult> {
+    async login(input: { email: string; password: string }, context: AuditOrigin): Promise<TokenPairResult> {
       const email = normalizeEmail(input.email);
       await limitIp('login', context);
       await checkLoginFailures(email, context);
@@ -194,7 +204,7 @@ export function createAuthService(
       });
     },
 
-    async refresh(refreshToken: string, context: RequestContext): Promise<TokenPairResult> {
+    async refresh(refreshToken: string, context: AuditOrigin): Promise<TokenPairResult> {
       await limitIp('refresh', context);
       const tokenHash = hashToken(refreshToken);
       type Outcome = { kind: 'ok'; pair: TokenPairResult } | { kind: 'reused' } | { kind: 'invalid' };
@@ -227,7 +237,7 @@ export function createAuthService(
       return outcome.pair;
     },
 
-    async logout(principal: AccessClaims, context: RequestContext): Promise<void> {
+    async logout(principal: Principal, context: AuditOrigin): Promise<void> {
       await db.transaction(async (tx) => {
         await revokeSession(tx, principal.sessionId, 'logout');
         await insertAuditEntry(tx, {
@@ -240,10 +250,7 @@ export function createAuthService(
     },
 
     /** A single-use ticket that opens one event stream for this session; see stream-tickets.sql. */
-    async streamTicket(
-      principal: AccessClaims,
-      context: RequestContext,
-    ): Promise<{ ticket: string; expiresIn: number }> {
+    async streamTicket(principal: Principal, context: AuditOrigin): Promise<{ ticket: string; expiresIn: number }> {
       await limitIp('stream-ticket', context);
       const ticket = newOpaqueToken();
       await insertStreamTicket(database, {
@@ -255,7 +262,7 @@ export function createAuthService(
     },
 
     /** Answers the same for known and unknown e-mails; only a known one gets a link. */
-    async forgotPassword(rawEmail: string, context: RequestContext): Promise<void> {
+    async forgotPassword(rawEmail: string, context: AuditOrigin): Promise<void> {
       const email = normalizeEmail(rawEmail);
       await limitIp('forgot-password', context);
       await limitForgot(email, context);
@@ -272,18 +279,18 @@ export function createAuthService(
       if (user) queue.wake();
     },
 
-    async resetPassword(input: { token: string; password: string }, context: RequestContext): Promise<void> {
+    async resetPassword(input: { token: string; password: string }, context: AuditOrigin): Promise<void> {
       await limitIp('reset-password', context);
       // Hashing costs tens of milliseconds of CPU: a bogus token must not get that far.
       if (!(await isLiveOneTimeToken(db, hashToken(input.token), 'password_reset'))) {
-        throw errors.invalidOneTimeToken();
+        throw errors.invalidEmailLink();
       }
       const passwordHash = await hashPassword(input.password);
       await db.transaction(async (tx) => {
         // The token is spent before the password changes, in the same transaction: of two racing
         // requests with one token, only one can get past this line.
         const userId = await consumeOneTimeToken(tx, hashToken(input.token), 'password_reset');
-        if (!userId) throw errors.invalidOneTimeToken();
+        if (!userId) throw errors.invalidEmailLink();
         await updatePasswordHash(tx, userId, passwordHash);
         await spendAllOneTimeTokens(tx, userId, 'password_reset');
         const ended = await revokeUserSessions(tx, userId, 'password_reset');
@@ -297,11 +304,11 @@ export function createAuthService(
       });
     },
 
-    async verifyEmail(token: string, context: RequestContext): Promise<void> {
+    async verifyEmail(token: string, context: AuditOrigin): Promise<void> {
       await limitIp('verify-email', context);
       await db.transaction(async (tx) => {
         const userId = await consumeOneTimeToken(tx, hashToken(token), 'email_verification');
-        if (!userId) throw errors.invalidOneTimeToken();
+        if (!userId) throw errors.invalidEmailLink();
         await markEmailVerified(tx, userId);
         await insertAuditEntry(tx, {
           action: 'auth.email_verified',
@@ -313,9 +320,9 @@ export function createAuthService(
     },
 
     async changePassword(
-      principal: AccessClaims,
+      principal: Principal,
       input: { currentPassword: string; newPassword: string },
-      context: RequestContext,
+      context: AuditOrigin,
     ): Promise<void> {
       const user = await findUserById(db, principal.userId);
       if (!user) throw errors.unauthenticated('The account no longer exists.');

@@ -1,11 +1,18 @@
-import type { Deps } from '../../deps.js';
+import type { Config } from '../../config.js';
+import type { Database } from '../../infra/db/database.js';
+import type { Mailer } from '../../infra/mail/mailer.js';
 import { defineJob, type JobHandler, PermanentJobError } from '../../infra/queue/queue.js';
 import { findUserById } from '../users/users.sql.js';
 import { passwordResetEmail, welcomeEmail } from './emails.js';
 import { insertOneTimeToken } from './one-time-tokens.sql.js';
 import { hashToken, newOpaqueToken } from './secure-tokens.js';
 
-type EmailJobDeps = Pick<Deps, 'db' | 'mailer' | 'config'>;
+/** What the account e-mails are sent with. */
+export interface EmailJobDeps {
+  readonly database: Database;
+  readonly mailer: Mailer;
+  readonly config: Pick<Config, 'PUBLIC_URL' | 'MAIL_RETRY_SECONDS'>;
+}
 
 interface UserPayload {
   userId: string;
@@ -22,13 +29,13 @@ export const passwordResetEmailJob = defineJob<UserPayload>('auth.password-reset
 async function linkFor(deps: EmailJobDeps, userId: string, purpose: 'password_reset' | 'email_verification') {
   const token = newOpaqueToken();
   const ttlSeconds = purpose === 'password_reset' ? PASSWORD_RESET_TTL_SECONDS : EMAIL_VERIFICATION_TTL_SECONDS;
-  await insertOneTimeToken(deps.db, { userId, purpose, tokenHash: hashToken(token), ttlSeconds });
+  await insertOneTimeToken(deps.database.db, { userId, purpose, tokenHash: hashToken(token), ttlSeconds });
   const page = purpose === 'password_reset' ? 'reset-password' : 'verify-email';
   return `${deps.config.PUBLIC_URL}/${page}?token=${token}`;
 }
 
 async function loadUser(deps: EmailJobDeps, userId: string) {
-  const user = await findUserById(deps.db, userId);
+  const user = await findUserById(deps.database.db, userId);
   if (!user) throw new PermanentJobError(`user ${userId} does not exist`);
   return user;
 }

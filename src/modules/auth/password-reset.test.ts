@@ -38,7 +38,7 @@ describe('forgot and reset password', () => {
     expectProblem(
       await file.api.post('/auth/reset-password', { token, password: 'yet another one' }),
       400,
-      'INVALID_TOKEN',
+      'INVALID_EMAIL_LINK',
     );
   });
 
@@ -56,19 +56,19 @@ describe('forgot and reset password', () => {
   it('refuses a token older than one hour', async () => {
     const { email } = await file.api.signUp();
     const token = await resetToken(email);
-    await file.harness.runtime.db.execute(
+    await file.harness.runtime.database.db.execute(
       sql`update one_time_tokens set expires_at = now() - interval '1 second' where purpose = 'password_reset'`,
     );
     expectProblem(
       await file.api.post('/auth/reset-password', { token, password: 'my new password' }),
       400,
-      'INVALID_TOKEN',
+      'INVALID_EMAIL_LINK',
     );
   });
 
   it('sets a first password for an account that had none', async () => {
     const email = uniqueEmail('imported');
-    await file.harness.runtime.db.execute(
+    await file.harness.runtime.database.db.execute(
       sql`insert into users (name, email, password_hash) values ('Imported', ${email}, null)`,
     );
     expectProblem(await file.api.post('/auth/login', { email, password: PASSWORD }), 401);

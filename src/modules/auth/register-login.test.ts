@@ -37,7 +37,7 @@ describe('POST /auth/register', () => {
     const me = await file.api.get('/users/me', tokens.accessToken);
     expect(me.json().emailVerifiedAt).toEqual(expect.any(String));
 
-    expectProblem(await file.api.post('/auth/verify-email', { token }), 400, 'INVALID_TOKEN');
+    expectProblem(await file.api.post('/auth/verify-email', { token }), 400, 'INVALID_EMAIL_LINK');
   });
 
   it('answers 409 for an e-mail already taken, whatever its case', async () => {

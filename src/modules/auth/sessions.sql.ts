@@ -1,7 +1,7 @@
 import { and, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { Database, Executor, Statement } from '../../infra/db/database.js';
 import { refreshTokens, sessions, users } from '../../infra/db/schema.js';
-import type { Role } from './access-tokens.js';
+import type { Role } from '../../infra/http/principal.js';
 
 export type RevokeReason = 'logout' | 'refresh_token_reused' | 'password_reset' | 'password_changed';
 

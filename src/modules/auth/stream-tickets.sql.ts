@@ -1,5 +1,5 @@
 import type { Database, Statement } from '../../infra/db/database.js';
-import type { AccessClaims } from './access-tokens.js';
+import type { Principal } from '../../infra/http/principal.js';
 
 const ISSUE_STREAM_TICKET: Statement = {
   name: 'issue_stream_ticket',
@@ -28,7 +28,7 @@ export async function insertStreamTicket(
  * Spends a ticket in one DELETE and answers who it was for, if it was unspent, unexpired and its
  * session still open: of two requests racing with one ticket, exactly one opens a stream.
  */
-export async function consumeStreamTicket(database: Database, ticketHash: string): Promise<AccessClaims | undefined> {
-  const [row] = await database.query<AccessClaims>(CONSUME_STREAM_TICKET, [ticketHash]);
+export async function consumeStreamTicket(database: Database, ticketHash: string): Promise<Principal | undefined> {
+  const [row] = await database.query<Principal>(CONSUME_STREAM_TICKET, [ticketHash]);
   return row;
 }

@@ -83,7 +83,7 @@ describe('stream tickets', () => {
 
     const other = await api.signUp();
     const stale = await ticketFor(other.accessToken);
-    await harness.runtime.db.execute(sql`update stream_tickets set expires_at = now() - interval '1 second'`);
+    await harness.runtime.database.db.execute(sql`update stream_tickets set expires_at = now() - interval '1 second'`);
     expect((await openStream('/tokens/events', stale)).status).toBe(401);
     expect((await openStream('/tokens/events', 'not-a-ticket')).status).toBe(401);
   });

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
-import type { DependencyPings } from '../../deps.js';
 import { readAtScrape } from '../../infra/metrics/metrics.js';
+import type { DependencyPings } from './dependency-pings.js';
 
 /** 1 for each dependency that answered its ping at this scrape, 0 for one that did not. */
 export function registerDependencyGauge(registry: Registry, pings: DependencyPings): void {

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
-import type { Deps } from '../../deps.js';
+import type { Config } from '../../config.js';
 import { errors } from '../../infra/http/errors.js';
 import { Problem, problemResponse } from '../../infra/http/schemas.js';
+import type { DependencyPings } from './dependency-pings.js';
 
 const Live = Type.Object({ status: Type.Literal('ok') });
 
@@ -32,7 +33,13 @@ async function check(ping: () => Promise<unknown>, timeoutMs: number): Promise<S
   return state;
 }
 
-export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
+/** What the probes are built from. */
+export interface HealthDeps {
+  readonly config: Pick<Config, 'READINESS_TIMEOUT_MS'>;
+  readonly pings: DependencyPings;
+}
+
+export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: HealthDeps }> = async (app, { deps }) => {
   app.get(
     '/health/live',
     {

@@ -1,9 +1,14 @@
 import { Transform } from 'node:stream';
-import type { Deps } from '../../deps.js';
+import type { Registry } from 'prom-client';
+import type { Database } from '../../infra/db/database.js';
 import type { ImportError } from '../../infra/db/schema.js';
-import { NO_REQUEST } from '../../infra/http/request-context.js';
+import type { EventBus } from '../../infra/events/event-bus.js';
+import type { Logger } from '../../infra/logger.js';
+import type { ProgressStore } from '../../infra/progress/progress-store.js';
 import { defineJob, type JobHandler } from '../../infra/queue/queue.js';
+import type { UploadStorage } from '../../infra/storage/upload-storage.js';
 import { insertAuditEntry } from '../audit/audit.sql.js';
+import { NO_REQUEST } from '../audit/audit-origin.js';
 import { type CsvRecord, detectDelimiter, detectEncoding, readFirstLine, readRecords } from './csv-reader.js';
 import { mapColumns, validateRow } from './import-rows.js';
 import { announce, presentImport } from './import-status.js';
@@ -20,7 +25,15 @@ import {
 
 export const importUsersJob = defineJob<{ importId: string }>('users.import');
 
-type ImportDeps = Pick<Deps, 'db' | 'storage' | 'progress' | 'events' | 'logger' | 'metrics'>;
+/** What an import job runs with. */
+export interface ImportJobDeps {
+  readonly database: Database;
+  readonly storage: UploadStorage;
+  readonly progress: ProgressStore;
+  readonly events: EventBus;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+}
 
 /** A batch is committed every this many records, or sooner (see `due`). */
 const BATCH_RECORDS = 5000;
@@ -29,8 +42,8 @@ const BATCH_MAX_MS = 1000;
 type Ending = { status: 'completed' } | { status: 'failed'; reason: string };
 
 /** Ends the import once, audits how (with no user: a job did it) and tells the subscribers. */
-async function finish(deps: ImportDeps, id: string, outcome: Ending): Promise<void> {
-  const ended = await deps.db.transaction(async (tx) => {
+async function finish(deps: ImportJobDeps, id: string, outcome: Ending): Promise<void> {
+  const ended = await deps.database.db.transaction(async (tx) => {
     const row = await finishImport(tx, id, outcome);
     if (!row) return undefined;
     await insertAuditEntry(tx, {
@@ -57,7 +70,7 @@ async function finish(deps: ImportDeps, id: string, outcome: Ending): Promise<vo
  * When the import's job is given up, the import ends `failed`: it never stays `processing`. What
  * went wrong is in the audit log's job.failed entry, for an admin; the import says only that.
  */
-export function importGivenUp(deps: ImportDeps) {
+export function importGivenUp(deps: ImportJobDeps) {
   return ({ importId }: { importId: string }) =>
     finish(deps, importId, { status: 'failed', reason: 'The import failed again and again and was given up.' });
 }
@@ -67,8 +80,9 @@ export function importGivenUp(deps: ImportDeps) {
  * resume on another worker: each batch commits its users with the checkpoint, and a worker whose
  * checkpoint was moved by another one stops.
  */
-export function importUsersHandler(deps: ImportDeps): JobHandler<{ importId: string }> {
-  const { db, storage, progress, events, logger } = deps;
+export function importUsersHandler(deps: ImportJobDeps): JobHandler<{ importId: string }> {
+  const { storage, progress, events, logger } = deps;
+  const { db } = deps.database;
   const fail = (id: string, reason: string) => finish(deps, id, { status: 'failed', reason });
   const rowsCommitted = importRowsCounter(deps.metrics);
 

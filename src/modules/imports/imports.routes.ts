@@ -1,13 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Deps } from '../../deps.js';
+import type { Config } from '../../config.js';
+import type { Database } from '../../infra/db/database.js';
+import type { EventBus } from '../../infra/events/event-bus.js';
 import { AppError, errors } from '../../infra/http/errors.js';
-import { requestContext } from '../../infra/http/request-context.js';
+import { principal } from '../../infra/http/principal.js';
+import { moduleRoutes } from '../../infra/http/route-auth.js';
 import { IdParams, Paged, PageQuery, pageOf, pageOffset, problems } from '../../infra/http/schemas.js';
 import { type EventStream, eventStreamResponse, streamChannel } from '../../infra/http/sse.js';
+import type { ProgressStore } from '../../infra/progress/progress-store.js';
 import { enqueueJob } from '../../infra/queue/jobs.sql.js';
+import type { JobQueue } from '../../infra/queue/queue.js';
+import type { UploadStorage } from '../../infra/storage/upload-storage.js';
 import { insertAuditEntry } from '../audit/audit.sql.js';
-import { principal } from '../auth/authenticate.js';
+import { auditOrigin } from '../audit/audit-origin.js';
 import { currentStatus, type ImportStatus, importChannel, isFinished, presentImport } from './import-status.js';
 import { importUsersJob } from './import-users.job.js';
 import { ImportStatusSchema, UploadBody } from './imports.schemas.js';
@@ -36,8 +42,19 @@ function uploadError(error: unknown): unknown {
   return errors.malformedMultipart();
 }
 
-export const importsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
-  const { db, storage, progress, events, queue, config } = deps;
+/** What the imports' routes are built from. */
+export interface ImportsDeps {
+  readonly database: Database;
+  readonly storage: UploadStorage;
+  readonly progress: ProgressStore;
+  readonly events: EventBus;
+  readonly queue: JobQueue;
+  readonly config: Pick<Config, 'MAX_UPLOAD_BYTES'>;
+}
+
+const routes: FastifyPluginAsyncTypebox<{ deps: ImportsDeps }> = async (app, { deps }) => {
+  const { storage, progress, events, queue, config } = deps;
+  const { db } = deps.database;
 
   const load = async (id: string) => {
     const record = await findImport(db, id);
@@ -104,7 +121,7 @@ export const importsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
           userId: caller.userId,
           target: { type: 'import', id: created.id },
           metadata: { fileName: created.fileName, sizeBytes: saved.size },
-          context: requestContext(request),
+          context: auditOrigin(request),
         });
         await enqueueJob(tx, importUsersJob, { importId: created.id });
         return created;
@@ -222,3 +239,5 @@ export const importsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
     },
   );
 };
+
+export const importsRoutes = moduleRoutes('imports-routes', routes);

@@ -17,7 +17,7 @@ afterAll(() => harness.close());
 
 async function userByEmail(email: string) {
   const [row] = await queryRows<{ name: string; birthDate: string | null; passwordHash: string | null }>(
-    harness.runtime.db,
+    harness.runtime.database.db,
     sql`select name, birth_date::text as "birthDate", password_hash as "passwordHash" from users where email = ${email}`,
   );
   return row;
@@ -170,7 +170,7 @@ describe('the upload', () => {
     const user = await client(harness.app).signUp();
     expectProblem(await upload(harness.app, user.accessToken, 'name,email\n'), 403);
     const files = await queryRows<{ n: number }>(
-      harness.runtime.db,
+      harness.runtime.database.db,
       sql`select count(*)::int as n from user_imports where size_bytes > 2000000`,
     );
     expect(files[0]?.n).toBe(0);

@@ -21,7 +21,7 @@ describe('under concurrency', () => {
     const answers = await Promise.all(Array.from({ length: 300 }, () => leaseFor(crypto.randomUUID())));
     expect(answers.map((a) => a.statusCode)).toEqual(answers.map(() => 201));
     const leases: AnsweredLease[] = answers.map((a) => a.json());
-    await expectPoolInvariants(file.harness.runtime.db, POOL, leases);
+    await expectPoolInvariants(file.harness.runtime.database.db, POOL, leases);
     const meta = (await file.api.get('/tokens', admin.accessToken)).json().meta;
     expect(meta).toEqual({ total: POOL, active: POOL, available: 0 });
   });
@@ -33,7 +33,7 @@ describe('under concurrency', () => {
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
     expect(statuses.filter((s) => s === 200)).toHaveLength(29);
     expect(new Set(answers.map((a) => a.json().tokenId)).size).toBe(1);
-    await expectPoolInvariants(file.harness.runtime.db, POOL);
+    await expectPoolInvariants(file.harness.runtime.database.db, POOL);
   });
 
   it('keeps the invariants when a clear races a storm of leases', async () => {
@@ -45,7 +45,7 @@ describe('under concurrency', () => {
     expect(clear?.statusCode).toBe(200);
     expect(answers.every((a) => a.statusCode === 201)).toBe(true);
     await expectPoolInvariants(
-      file.harness.runtime.db,
+      file.harness.runtime.database.db,
       POOL,
       answers.map((a) => a.json()),
     );
@@ -72,7 +72,7 @@ describe('a restart', () => {
       expect((await after.get('/tokens', boss.accessToken)).json().data.map((t: { id: string }) => t.id)).toEqual(
         before,
       );
-      await expectPoolInvariants(short.runtime.db, 3, leases);
+      await expectPoolInvariants(short.runtime.database.db, 3, leases);
       await new Promise((resolve) => setTimeout(resolve, 2200));
       for (const lease of leases) {
         const [last] = (await after.get(`/tokens/${lease.tokenId}/history`, boss.accessToken)).json().data;

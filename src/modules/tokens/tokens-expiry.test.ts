@@ -3,12 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInAdmin } from '../../../test/helpers/admin.js';
 import { client, expectProblem } from '../../../test/helpers/client.js';
 import { type Harness, startHarness } from '../../../test/helpers/harness.js';
+import { leaseTokenAt } from '../../../test/helpers/lease-at.js';
 import { expectPoolInvariants } from '../../../test/helpers/pool-invariants.js';
 import { queryRows } from '../../infra/db/database.js';
-import { NO_REQUEST } from '../../infra/http/request-context.js';
+import { NO_REQUEST } from '../audit/audit-origin.js';
 import type { TokenEvent } from './token-events.js';
 import { createTokensService } from './tokens.service.js';
-import { leaseTokenAt } from './tokens.sql.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -16,7 +16,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function waitPast(harness: Harness, instant: string): Promise<void> {
   for (;;) {
     const [row] = await queryRows<{ past: boolean }>(
-      harness.runtime.db,
+      harness.runtime.database.db,
       sql`select clock_timestamp() >= ${instant}::timestamptz as past`,
     );
     if (row?.past) return;
@@ -38,7 +38,7 @@ describe('expiry by the database clock alone', () => {
   afterAll(() => harness.close());
 
   it('keeps a lease active until the microsecond before leasedAt + TTL, and frees it at that instant', async () => {
-    const { db } = harness.runtime;
+    const { db } = harness.runtime.database;
     const lease = (holder: string, at: string) =>
       leaseTokenAt(db, { holderId: holder, ttlSeconds: 1, actorId: null, context: NO_REQUEST, at });
     const shift = async (instant: string, by: string) => {
@@ -78,7 +78,7 @@ describe('expiry by the database clock alone', () => {
     expect((await api.get('/tokens', holder.accessToken)).json().meta).toEqual({ total: 1, active: 0, available: 1 });
     expectProblem(await api.post(`/tokens/${lease.tokenId}/release`, undefined, holder.accessToken), 409);
     const [open] = await queryRows<{ open: number }>(
-      harness.runtime.db,
+      harness.runtime.database.db,
       sql`select count(*)::int as open from token_leases where ended_at is null`,
     );
     expect(open?.open).toBe(1);
@@ -87,7 +87,7 @@ describe('expiry by the database clock alone', () => {
     const again = await api.post('/tokens/lease', undefined, holder.accessToken);
     expect(again.statusCode).toBe(201);
     expect(again.json().evictedUserId).toBeNull();
-    await expectPoolInvariants(harness.runtime.db, 1);
+    await expectPoolInvariants(harness.runtime.database.db, 1);
     await api.delete('/tokens/active', admin.accessToken);
   });
 
@@ -134,13 +134,13 @@ describe('the expiry job', () => {
     unsubscribe();
 
     const [row] = await queryRows<{ endedAt: string; endReason: string }>(
-      harness.runtime.db,
+      harness.runtime.database.db,
       sql`select to_char(ended_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "endedAt", end_reason as "endReason"
           from token_leases where token_id = ${lease.tokenId}::uuid`,
     );
     expect(row).toEqual({ endedAt: lease.expiresAt, endReason: 'expired' });
     const [audit] = await queryRows<{ userId: string | null; metadata: { userId: string } }>(
-      harness.runtime.db,
+      harness.runtime.database.db,
       sql`select user_id as "userId", metadata from audit_logs where action = 'token.expired' and target_id = ${lease.tokenId}`,
     );
     expect(audit).toEqual({ userId: null, metadata: { userId: holder.user.id, endedAt: lease.expiresAt } });

@@ -16,7 +16,7 @@ async function poolUnderTest(poolSize: number, ttlSeconds: number): Promise<{ ha
   const harness = await startHarness({ TOKEN_POOL_SIZE: String(poolSize), TOKEN_TTL_SECONDS: String(ttlSeconds) });
   const admin = await signInAdmin(harness);
   const driver = injectDriver(harness.app, admin.accessToken);
-  return { harness, pool: { driver, db: harness.runtime.db, poolSize, ttlSeconds } };
+  return { harness, pool: { driver, db: harness.runtime.database.db, poolSize, ttlSeconds } };
 }
 
 describe('a pool of 100 in one process', () => {

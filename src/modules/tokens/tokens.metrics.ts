@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Db } from '../../infra/db/database.js';
 import { counter, readAtScrape } from '../../infra/metrics/metrics.js';
-import { countTokens } from './tokens.sql.js';
+import { countTokens } from './sql/token-views.js';
 
 /** The pool as the database has it, read at each scrape: tokens by state. */
 export function registerPoolGauge(registry: Registry, db: Db): void {

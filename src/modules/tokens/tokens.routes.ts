@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Deps } from '../../deps.js';
 import { errors } from '../../infra/http/errors.js';
-import { requestContext } from '../../infra/http/request-context.js';
+import { principal } from '../../infra/http/principal.js';
+import { moduleRoutes } from '../../infra/http/route-auth.js';
 import { IdParams, Paged, pageOf, pageOffset, problems } from '../../infra/http/schemas.js';
 import { eventStreamResponse, streamChannel } from '../../infra/http/sse.js';
-import { principal } from '../auth/authenticate.js';
+import { auditOrigin } from '../audit/audit-origin.js';
+import { countTokenHistory, tokenHistory } from './sql/token-history.js';
+import { countTokens, findToken, listTokens } from './sql/token-views.js';
 import { TOKEN_EVENTS_CHANNEL, type TokenEvent } from './token-events.js';
 import {
   HistoryEntry,
@@ -17,13 +19,12 @@ import {
   TokenList,
   TokenListQuery,
 } from './tokens.schemas.js';
-import { createTokensService } from './tokens.service.js';
-import { countTokenHistory, countTokens, findToken, listTokens, tokenHistory } from './tokens.sql.js';
+import { createTokensService, type TokensDeps } from './tokens.service.js';
 
 const tags = ['tokens'];
 
-export const tokensRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
-  const { db } = deps;
+const routes: FastifyPluginAsyncTypebox<{ deps: TokensDeps }> = async (app, { deps }) => {
+  const { db } = deps.database;
   const tokens = createTokensService(deps);
 
   app.post(
@@ -42,7 +43,7 @@ export const tokensRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
       },
     },
     async (request, reply) => {
-      const lease = await tokens.lease(principal(request), request.body?.userId, requestContext(request));
+      const lease = await tokens.lease(principal(request), request.body?.userId, auditOrigin(request));
       const { tokenId, userId, leasedAt, expiresAt, evictedUserId } = lease;
       return reply.status(lease.created ? 201 : 200).send({ tokenId, userId, leasedAt, expiresAt, evictedUserId });
     },
@@ -79,7 +80,7 @@ export const tokensRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
         response: { 200: Released },
       },
     },
-    async (request) => ({ released: await tokens.clear(principal(request), requestContext(request)) }),
+    async (request) => ({ released: await tokens.clear(principal(request), auditOrigin(request)) }),
   );
 
   app.get(
@@ -174,9 +175,11 @@ export const tokensRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
       const { userId, leasedAt, expiresAt, endedAt, endReason } = await tokens.release(
         principal(request),
         request.params.id,
-        requestContext(request),
+        auditOrigin(request),
       );
       return { userId, leasedAt, expiresAt, endedAt, endReason };
     },
   );
 };
+
+export const tokensRoutes = moduleRoutes('tokens-routes', routes);

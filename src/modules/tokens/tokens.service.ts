@@ -1,31 +1,34 @@
-import type { Deps } from '../../deps.js';
+import type { Registry } from 'prom-client';
+import type { Config } from '../../config.js';
+import { createBatcher } from '../../infra/concurrency/batcher.js';
+import type { Database } from '../../infra/db/database.js';
+import type { EventBus } from '../../infra/events/event-bus.js';
 import { errors } from '../../infra/http/errors.js';
-import type { RequestContext } from '../../infra/http/request-context.js';
+import type { Principal } from '../../infra/http/principal.js';
+import type { Logger } from '../../infra/logger.js';
 import { insertAuditEntry } from '../audit/audit.sql.js';
-import type { AccessClaims } from '../auth/access-tokens.js';
-import { createBatcher } from './batcher.js';
+import type { AuditOrigin } from '../audit/audit-origin.js';
+import { endActiveLeases, freeTokens, lockActiveTokens, lockToken } from './sql/end-leases.js';
+import { expireDueLeases, type LeaseEnd } from './sql/expire-due-leases.js';
+import { type LeaseRequest, type LeaseResult, leaseTokens, lockPool } from './sql/lease-tokens.js';
 import { publishTokenEvents, type TokenEvent } from './token-events.js';
 import { tokenCounters } from './tokens.metrics.js';
-import {
-  endActiveLeases,
-  expireDueLeases,
-  freeTokens,
-  type LeaseEnd,
-  type LeaseRequest,
-  type LeaseResult,
-  leaseTokens,
-  lockActiveTokens,
-  lockPool,
-  lockToken,
-} from './tokens.sql.js';
 
-type TokensDeps = Pick<Deps, 'db' | 'database' | 'config' | 'events' | 'logger' | 'metrics'>;
+/** What the pool is built from. */
+export interface TokensDeps {
+  readonly database: Database;
+  readonly config: Pick<Config, 'TOKEN_TTL_SECONDS'>;
+  readonly events: EventBus;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+}
 
 function expiredEvents(ends: LeaseEnd[]): TokenEvent[] {
   return ends.map((end) => ({ type: 'expired', ...end }));
 }
 
-export function createTokensService({ db, database, config, events, logger, metrics }: TokensDeps) {
+export function createTokensService({ database, config, events, logger, metrics }: TokensDeps) {
+  const { db } = database;
   const { leases, leaseEnds } = tokenCounters(metrics);
   const countExpired = (ends: LeaseEnd[]) => {
     if (ends.length > 0) leaseEnds.inc({ reason: 'expired' }, ends.length);
@@ -66,7 +69,7 @@ export function createTokensService({ db, database, config, events, logger, metr
 
   return {
     /** Leases a token for `holderId` (the caller unless an admin names someone else). */
-    async lease(caller: AccessClaims, holderId: string | undefined, context: RequestContext): Promise<LeaseResult> {
+    async lease(caller: Principal, holderId: string | undefined, context: AuditOrigin): Promise<LeaseResult> {
       const holder = holderId ?? caller.userId;
       if (holder !== caller.userId && caller.role !== 'admin') {
         throw errors.forbidden('Only admins may lease a token for another user.');
@@ -86,7 +89,7 @@ export function createTokensService({ db, database, config, events, logger, metr
       return result;
     },
 
-    async release(caller: AccessClaims, tokenId: string, context: RequestContext) {
+    async release(caller: Principal, tokenId: string, context: AuditOrigin) {
       const ended = await db.transaction(async (tx) => {
         await lockPool(tx, false);
         const token = await lockToken(tx, tokenId);
@@ -114,7 +117,7 @@ export function createTokensService({ db, database, config, events, logger, metr
     },
 
     /** Ends every active lease as `cleared`, in one transaction. */
-    async clear(caller: AccessClaims, context: RequestContext): Promise<number> {
+    async clear(caller: Principal, context: AuditOrigin): Promise<number> {
       const ended = await db.transaction(async (tx) => {
         await lockPool(tx, false);
         const locked = await lockActiveTokens(tx);

@@ -55,7 +55,7 @@ describe('POST /tokens/lease', () => {
     const evicted = holders[0] as string;
     const token = (await file.api.get(`/tokens/${tokenOf.get(evicted)}`, admin.accessToken)).json();
     expect(token.history.find((h: { userId: string }) => h.userId === evicted)).toMatchObject({ endReason: 'evicted' });
-    await expectPoolInvariants(file.harness.runtime.db, POOL);
+    await expectPoolInvariants(file.harness.runtime.database.db, POOL);
   });
 
   it('lets only admins lease for someone else', async () => {
@@ -210,7 +210,7 @@ describe('audit', () => {
 
 describe('the pool itself', () => {
   it('cannot grow or shrink, even by hand', async () => {
-    const { db } = file.harness.runtime;
+    const { db } = file.harness.runtime.database;
     // Drizzle wraps the database's error; the reason is in its cause.
     const refusal = (statement: Parameters<typeof db.execute>[0]) =>
       db.execute(statement).then(

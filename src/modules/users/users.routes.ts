@@ -1,13 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Deps } from '../../deps.js';
+import type { Database } from '../../infra/db/database.js';
 import { errors } from '../../infra/http/errors.js';
+import { principal } from '../../infra/http/principal.js';
+import { moduleRoutes } from '../../infra/http/route-auth.js';
 import { Paged, PageQuery, pageOf, pageOffset } from '../../infra/http/schemas.js';
-import { principal } from '../auth/authenticate.js';
 import { presentUser, User } from './users.schemas.js';
 import { countUsers, findUserById, listUsers } from './users.sql.js';
 
-export const usersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
-  const { db } = deps;
+/** What the users' routes are built from. */
+export interface UsersDeps {
+  readonly database: Database;
+}
+
+const routes: FastifyPluginAsyncTypebox<{ deps: UsersDeps }> = async (app, { deps }) => {
+  const { db } = deps.database;
 
   app.get(
     '/users/me',
@@ -49,3 +55,5 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     },
   );
 };
+
+export const usersRoutes = moduleRoutes('users-routes', routes);

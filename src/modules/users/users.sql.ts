@@ -1,7 +1,7 @@
 import { count, desc, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../infra/db/database.js';
 import { users } from '../../infra/db/schema.js';
-import type { Role } from '../auth/access-tokens.js';
+import type { Role } from '../../infra/http/principal.js';
 
 export type UserRow = typeof users.$inferSelect;
 

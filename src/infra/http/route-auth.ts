@@ -1,0 +1,93 @@
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type {
+  FastifyBaseLogger,
+  FastifyContextConfig,
+  FastifyPluginAsync,
+  FastifyPluginOptions,
+  FastifyRequest,
+  RawServerDefault,
+} from 'fastify';
+import fp from 'fastify-plugin';
+import Type from 'typebox';
+import { errors } from './errors.js';
+import type { Principal, Role } from './principal.js';
+import { problems } from './schemas.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route: any signed-in user, or admins only. Absent means anyone. */
+    auth?: Role;
+    /** An event stream: also opened with a single-use `?ticket=` from `POST /auth/stream-ticket`. */
+    streamTicket?: boolean;
+  }
+}
+
+/** How a caller proves who they are; the accounts module provides it, this file only asks it. */
+export interface Authenticator {
+  /** The caller behind an `Authorization` header; throws 401 for anything but a live session. */
+  bearer(header: string | undefined): Promise<Principal>;
+  /** The caller behind a single-use stream ticket; throws 401 when it is spent or unknown. */
+  ticket(value: string): Promise<Principal>;
+}
+
+const StreamTicketQuery = Type.Object({
+  ticket: Type.Optional(Type.String({ maxLength: 128, description: 'A ticket from `POST /auth/stream-ticket`.' })),
+});
+
+const ROUTE_AUTH = 'route-auth';
+
+/**
+ * Routes declare `config: { auth: 'user' | 'admin' }`; this hook gives each of them the check,
+ * the OpenAPI security requirement and the 401/403 responses, so no route can forget one. It sees
+ * only routes added after it: a module's routes say so with `moduleRoutes`, and registering them
+ * first fails at start.
+ */
+const routeAuthPlugin: FastifyPluginAsync<{ authenticator: Authenticator }> = async (app, { authenticator }) => {
+  app.decorateRequest('principal', null);
+
+  app.addHook('onRoute', (route) => {
+    const config = route.config as FastifyContextConfig | undefined;
+    const role = config?.auth;
+    if (!role) return;
+    const acceptsTicket = config.streamTicket === true;
+    route.schema ??= {};
+    const schema = route.schema as Record<string, unknown>;
+    schema.security = [{ bearerAuth: [] }, ...(acceptsTicket ? [{ streamTicket: [] }] : [])];
+    schema.response = { ...problems(401, ...(role === 'admin' ? [403] : [])), ...(schema.response as object) };
+    if (acceptsTicket) {
+      // The route's HEAD twin comes through here with the same schema.
+      if (schema.querystring && schema.querystring !== StreamTicketQuery)
+        throw new Error(`${route.url}: a stream route's querystring is the ticket's`);
+      schema.querystring = StreamTicketQuery;
+    }
+
+    const check = async (request: FastifyRequest) => {
+      // The hook runs before validation, so the ticket is checked for a plain string here.
+      const given = (request.query as Record<string, unknown>).ticket;
+      const useTicket = acceptsTicket && !request.headers.authorization && typeof given === 'string' && given !== '';
+      const caller = useTicket
+        ? await authenticator.ticket(given)
+        : await authenticator.bearer(request.headers.authorization);
+      if (role === 'admin' && caller.role !== 'admin') throw errors.forbidden('Only admins may do this.');
+      request.principal = caller;
+    };
+    route.onRequest = [...(route.onRequest ? [route.onRequest].flat() : []), check];
+  });
+};
+
+export const routeAuth = fp(routeAuthPlugin, { name: ROUTE_AUTH });
+
+/** A module's routes: a plugin of its own, which Fastify refuses to load before `routeAuth`. */
+export function moduleRoutes<Options extends FastifyPluginOptions>(
+  name: string,
+  plugin: FastifyPluginAsyncTypebox<Options>,
+): FastifyPluginAsyncTypebox<Options> {
+  return fp<Options, RawServerDefault, TypeBoxTypeProvider, FastifyBaseLogger, FastifyPluginAsyncTypebox<Options>>(
+    plugin,
+    {
+      name,
+      dependencies: [ROUTE_AUTH],
+      encapsulate: true,
+    },
+  );
+}

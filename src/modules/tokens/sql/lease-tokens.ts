@@ -1,0 +1,74 @@
+import { sql } from 'drizzle-orm';
+import type { Database, Executor, Statement } from '../../../infra/db/database.js';
+import type { AuditOrigin } from '../../audit/audit-origin.js';
+import type { LeaseEnd } from './expire-due-leases.js';
+import { isoText } from './timestamps.js';
+
+export interface LeaseResult {
+  tokenId: string;
+  userId: string;
+  leasedAt: string;
+  expiresAt: string;
+  created: boolean;
+  evictedUserId: string | null;
+  /** Leases found over and closed on the way: the holder's previous one, the token's previous one. */
+  expired: LeaseEnd[];
+}
+
+/** One lease asked for: for whom, by whom, from which request. */
+export interface LeaseRequest {
+  holderId: string;
+  actorId: string | null;
+  context: AuditOrigin;
+}
+
+/**
+ * A request the pool, held in SHARE mode, had no token for: it goes again in EXCLUSIVE mode, where
+ * it may evict (see lock_pool in migrations/0006).
+ */
+export type LeaseAnswer = LeaseResult | { tokenId: null };
+
+export const LEASE_OUTCOME = (record: string) =>
+  `(${record}).token_id as "tokenId", (${record}).holder_id as "userId",
+   ${isoText(`(${record}).leased_at`)} as "leasedAt", ${isoText(`(${record}).expires_at`)} as "expiresAt",
+   (${record}).created as created, (${record}).evicted_user_id as "evictedUserId", (${record}).expired as expired`;
+
+/** Takes the pool lock for a change of who holds a token; see lock_pool in migrations/0006. */
+export async function lockPool(executor: Executor, exclusive: boolean): Promise<void> {
+  await executor.execute(sql`select lock_pool(${exclusive})`);
+}
+
+/**
+ * leaseTokens: several leases in one call and one transaction (see migrations/0006). Sorted by
+ * holder so that concurrent batches take holder locks in one order; answers in the given order.
+ */
+const LEASE_TOKENS: Statement = {
+  name: 'lease_tokens',
+  text: `select ord, ${LEASE_OUTCOME('lease')} from lease_tokens($1::jsonb, $2::int, $3::boolean)`,
+};
+
+export async function leaseTokens(
+  database: Database,
+  ttlSeconds: number,
+  items: LeaseRequest[],
+  exclusive: boolean,
+): Promise<LeaseAnswer[]> {
+  const order = items
+    .map((item, index) => ({ item, index }))
+    .sort((a, b) => (a.item.holderId < b.item.holderId ? -1 : 1));
+  const payload = order.map(({ item }) => ({
+    holder: item.holderId,
+    actor: item.actorId,
+    ip: item.context.ip,
+    userAgent: item.context.userAgent,
+    requestId: item.context.requestId,
+  }));
+  const rows = await database.query<LeaseAnswer & { ord: number }>(LEASE_TOKENS, [
+    JSON.stringify(payload),
+    ttlSeconds,
+    exclusive,
+  ]);
+  const results: LeaseAnswer[] = new Array(items.length);
+  for (const { ord, ...result } of rows) results[(order[ord - 1] as { index: number }).index] = result;
+  return results;
+}
