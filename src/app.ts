@@ -94,7 +94,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(routeAuth, { authenticator: createAuthenticator(deps.database, deps.accessTokens) });
+  await app.register(routeAuth, { authenticator: createAuthenticator(deps.database, deps.accessCredentials) });
   endStreamsWithTheirSessions(app, deps.database.db);
   await app.register(multipart, { throwFileSizeLimit: true });
   await app.register(healthRoutes, { deps });

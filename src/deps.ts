@@ -8,7 +8,7 @@ import type { ProgressStore } from './infra/progress/progress-store.js';
 import type { JobQueue } from './infra/queue/queue.js';
 import type { RateLimiter } from './infra/rate-limit/rate-limiter.js';
 import type { UploadStorage } from './infra/storage/upload-storage.js';
-import type { AccessTokens } from './modules/auth/access-tokens.js';
+import type { AccessCredentials } from './modules/auth/access-credentials.js';
 import type { DependencyPings } from './modules/health/dependency-pings.js';
 
 /**
@@ -25,7 +25,7 @@ export interface Deps {
   readonly storage: UploadStorage;
   readonly progress: ProgressStore;
   readonly rateLimiter: RateLimiter;
-  readonly accessTokens: AccessTokens;
+  readonly accessCredentials: AccessCredentials;
   readonly pings: DependencyPings;
   /** This process's Prometheus metrics. */
   readonly metrics: Registry;

@@ -18,7 +18,7 @@ import { resolveJwtSecret } from './infra/secrets.js';
 import { createFileStorage } from './infra/storage/upload-storage.js';
 import { registerMetricReaders } from './metric-readers.js';
 import { recordJobFailure } from './modules/audit/job-failures.js';
-import { createAccessTokens } from './modules/auth/access-tokens.js';
+import { createAccessCredentials } from './modules/auth/access-credentials.js';
 import { preparePool } from './modules/tokens/tokens.background.js';
 
 export interface RuntimeOptions {
@@ -89,7 +89,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       storage: createFileStorage(join(config.DATA_DIR, 'uploads')),
       progress: live.progress,
       rateLimiter: live.rateLimiter,
-      accessTokens: createAccessTokens(secret, config.ACCESS_TOKEN_TTL_SECONDS),
+      accessCredentials: createAccessCredentials(secret, config.ACCESS_TOKEN_TTL_SECONDS),
       pings: { database: () => database.ping(), ...(live.ping ? { redis: live.ping } : {}) },
       metrics,
     };

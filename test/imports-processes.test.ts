@@ -30,7 +30,10 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('imports
     return row?.processed ?? 0;
   };
 
-  it('finishes on another worker, with exact counts, an import whose worker was killed mid-file', async () => {
+  // BullMQ's stalled check alone waits about 10 s before another worker takes the job over.
+  it('finishes on another worker, with exact counts, an import whose worker was killed mid-file', {
+    timeout: 60_000,
+  }, async () => {
     const rows = 150_000;
     const first = await startProcess('worker', { ...harness.env, WORKER_CONCURRENCY: '2' });
     workers.push(first);

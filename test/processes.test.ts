@@ -53,7 +53,10 @@ describe('serve on the embedded defaults', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('migrates, ensures the admin, writes mail to the outbox, survives restarts and stops cleanly', async () => {
+  // Four starts of the embedded database, each a WASM PostgreSQL booting: slow on a loaded machine.
+  it('migrates, ensures the admin, writes mail to the outbox, survives restarts and stops cleanly', {
+    timeout: 90_000,
+  }, async () => {
     const env = {
       DATA_DIR: dataDir,
       ADMIN_EMAIL: 'root@example.com',

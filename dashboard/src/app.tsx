@@ -1,3 +1,4 @@
+import { DASHBOARD_PAGES as PAGES } from '../../src/web/dashboard-pages.js';
 import type { User } from './api/types.js';
 import { ErrorMessage, Loading } from './components/feedback.js';
 import { Page } from './components/page.js';
@@ -20,26 +21,26 @@ const pageNumber = (query: URLSearchParams) => Math.max(1, Number.parseInt(query
 
 /** The pages anyone may open; the e-mailed links land on the last two. */
 function publicPage({ path, query }: Location) {
-  if (path === '/forgot-password') return <ForgotPassword />;
-  if (path === '/reset-password') return <ResetPassword token={query.get('token')} />;
-  if (path === '/verify-email') return <VerifyEmail token={query.get('token')} />;
+  if (path === PAGES.forgotPassword) return <ForgotPassword />;
+  if (path === PAGES.resetPassword) return <ResetPassword token={query.get('token')} />;
+  if (path === PAGES.verifyEmail) return <VerifyEmail token={query.get('token')} />;
   return undefined;
 }
 
 function signedInPage({ path, query }: Location, me: User) {
-  if (path === '/') return <PoolPage me={me} />;
-  const token = match('/tokens/:id', path);
+  if (path === PAGES.pool) return <PoolPage me={me} />;
+  const token = match(PAGES.token, path);
   if (token) return <TokenPage id={token.id as string} me={me} />;
-  if (path === '/users') return <UsersPage page={pageNumber(query)} />;
-  if (path === '/audit') {
+  if (path === PAGES.users) return <UsersPage page={pageNumber(query)} />;
+  if (path === PAGES.audit) {
     const filters = { page: pageNumber(query), action: query.get('action') ?? '', userId: query.get('userId') ?? '' };
     return <AuditPage filters={filters} me={me} />;
   }
-  const entry = match('/audit/:id', path);
+  const entry = match(PAGES.auditEntry, path);
   if (entry) return <AuditEntryPage id={entry.id as string} />;
-  if (path === '/imports' || match('/imports/:id', path)) {
+  if (path === PAGES.imports || match(PAGES.importDetail, path)) {
     if (me.role !== 'admin') return <Forbidden />;
-    const item = match('/imports/:id', path);
+    const item = match(PAGES.importDetail, path);
     return item ? <ImportPage id={item.id as string} /> : <ImportsPage page={pageNumber(query)} />;
   }
   return <NotFound />;

@@ -1,5 +1,6 @@
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
+import { DASHBOARD_PAGES } from './dashboard-pages.js';
 
 // The bundle and the page shell that names it are built by `npm run build` (scripts/build-dashboard.ts).
 const bundle = new URL('../../dist/dashboard/', import.meta.url).pathname;
@@ -16,20 +17,6 @@ const CSP = [
   "form-action 'self'",
   "frame-ancestors 'none'",
 ].join('; ');
-
-/** The dashboard's pages: each is the same shell, and the script in it shows the page the URL names. */
-const PAGES = [
-  '/',
-  '/forgot-password',
-  '/reset-password',
-  '/verify-email',
-  '/tokens/:id',
-  '/imports',
-  '/imports/:id',
-  '/users',
-  '/audit',
-  '/audit/:id',
-];
 
 export interface DashboardOptions {
   /** Serve the bundle's `.map` files, which show the dashboard's source. */
@@ -50,7 +37,8 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = async (app, { sou
     // The shell is served at the pages' URLs, where it is not kept.
     allowedPath: (path) => path !== '/index.html' && (sourceMaps || !path.endsWith('.map')),
   });
-  for (const url of PAGES) {
+  // Each page is the same shell; the script in it shows the page the URL names.
+  for (const url of Object.values(DASHBOARD_PAGES)) {
     app.get(url, { schema: { hide: true } }, async (_request, reply) =>
       reply
         .header('content-security-policy', CSP)

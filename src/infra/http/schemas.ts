@@ -80,10 +80,12 @@ export interface Page<T> {
   meta: Static<typeof PageMeta>;
 }
 
-export function pageOf<T>(data: T[], total: number, { page, pageSize }: PageQuery): Page<T> {
+/** One page of a list: its rows (read with a limit and an offset) and the total, side by side. */
+export async function readPage<T>(
+  { page, pageSize }: PageQuery,
+  rows: (limit: number, offset: number) => Promise<T[]>,
+  count: () => Promise<number>,
+): Promise<Page<T>> {
+  const [data, total] = await Promise.all([rows(pageSize, (page - 1) * pageSize), count()]);
   return { data, meta: { page, pageSize, total, totalPages: Math.ceil(total / pageSize) } };
-}
-
-export function pageOffset({ page, pageSize }: PageQuery): number {
-  return (page - 1) * pageSize;
 }

@@ -3,7 +3,7 @@ import type { Database } from '../../infra/db/database.js';
 import { errors } from '../../infra/http/errors.js';
 import { principal } from '../../infra/http/principal.js';
 import { moduleRoutes } from '../../infra/http/route-auth.js';
-import { IdParams, Paged, pageOf, pageOffset, problems } from '../../infra/http/schemas.js';
+import { IdParams, Paged, problems, readPage } from '../../infra/http/schemas.js';
 import { AuditDetail, AuditQuery, AuditSummary } from './audit.schemas.js';
 import { countAuditEntries, findAuditEntry, listAuditEntries } from './audit.sql.js';
 
@@ -37,14 +37,14 @@ const routes: FastifyPluginAsyncTypebox<{ deps: AuditDeps }> = async (app, { dep
         throw errors.forbidden('Only admins may read the entries of other users.');
       }
       const filter = { action, userId: caller.role === 'admin' ? userId : caller.userId };
-      const [rows, total] = await Promise.all([
-        listAuditEntries(db, filter, page.pageSize, pageOffset(page)),
-        countAuditEntries(db, filter),
-      ]);
-      return pageOf(
-        rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() })),
-        total,
+      return readPage(
         page,
+        async (limit, offset) =>
+          (await listAuditEntries(db, filter, limit, offset)).map((row) => ({
+            ...row,
+            createdAt: row.createdAt.toISOString(),
+          })),
+        () => countAuditEntries(db, filter),
       );
     },
   );

@@ -16,11 +16,11 @@ import {
   type UserRow,
   updatePasswordHash,
 } from '../users/users.sql.js';
-import type { AccessTokens } from './access-tokens.js';
+import type { AccessCredentials } from './access-credentials.js';
 import { passwordResetEmailJob, welcomeEmailJob } from './email-jobs.js';
-import { consumeOneTimeToken, isLiveOneTimeToken, spendAllOneTimeTokens } from './one-time-tokens.sql.js';
+import { consumeEmailLink, isLiveEmailLink, spendEmailLinks } from './email-links.sql.js';
+import { hashSecret, newOpaqueSecret } from './opaque-secrets.js';
 import { hashPassword, verifyPassword } from './passwords.js';
-import { hashToken, newOpaqueToken } from './secure-tokens.js';
 import {
   findRefreshToken,
   insertRefreshToken,
@@ -55,12 +55,12 @@ const STREAM_TICKET_TTL_SECONDS = 30;
 export interface AuthDeps {
   readonly database: Database;
   readonly queue: JobQueue;
-  readonly accessTokens: AccessTokens;
+  readonly accessCredentials: AccessCredentials;
   readonly rateLimiter: RateLimiter;
   readonly config: Config;
 }
 
-export function createAuthService({ database, queue, accessTokens, rateLimiter, config }: AuthDeps) {
+export function createAuthService({ database, queue, accessCredentials, rateLimiter, config }: AuthDeps) {
   const { db } = database;
 
   const refuse = (...results: Array<{ retryAfterMs: number }>) =>
@@ -132,13 +132,13 @@ export function createAuthService({ database, queue, accessTokens, rateLimiter, 
 
   /** Opens a refresh token on the session, inside the caller's transaction, and signs an access token. */
   async function issuePair(executor: Executor, claims: Principal): Promise<TokenPairResult> {
-    const refreshToken = newOpaqueToken();
-    await insertRefreshToken(executor, claims.sessionId, hashToken(refreshToken), config.REFRESH_TOKEN_TTL_SECONDS);
+    const refreshToken = newOpaqueSecret();
+    await insertRefreshToken(executor, claims.sessionId, hashSecret(refreshToken), config.REFRESH_TOKEN_TTL_SECONDS);
     return {
-      accessToken: await accessTokens.issue(claims),
+      accessToken: await accessCredentials.issue(claims),
       refreshToken,
       tokenType: 'Bearer',
-      expiresIn: accessTokens.ttlSeconds,
+      expiresIn: accessCredentials.ttlSeconds,
     };
   }
 
@@ -206,7 +206,7 @@ export function createAuthService({ database, queue, accessTokens, rateLimiter, 
 
     async refresh(refreshToken: string, context: AuditOrigin): Promise<TokenPairResult> {
       await limitIp('refresh', context);
-      const tokenHash = hashToken(refreshToken);
+      const tokenHash = hashSecret(refreshToken);
       type Outcome = { kind: 'ok'; pair: TokenPairResult } | { kind: 'reused' } | { kind: 'invalid' };
       const outcome = await db.transaction(async (tx): Promise<Outcome> => {
         const spent = await spendRefreshToken(tx, tokenHash);
@@ -252,9 +252,9 @@ export function createAuthService({ database, queue, accessTokens, rateLimiter, 
     /** A single-use ticket that opens one event stream for this session; see stream-tickets.sql. */
     async streamTicket(principal: Principal, context: AuditOrigin): Promise<{ ticket: string; expiresIn: number }> {
       await limitIp('stream-ticket', context);
-      const ticket = newOpaqueToken();
+      const ticket = newOpaqueSecret();
       await insertStreamTicket(database, {
-        ticketHash: hashToken(ticket),
+        ticketHash: hashSecret(ticket),
         sessionId: principal.sessionId,
         ttlSeconds: STREAM_TICKET_TTL_SECONDS,
       });
@@ -282,17 +282,17 @@ export function createAuthService({ database, queue, accessTokens, rateLimiter, 
     async resetPassword(input: { token: string; password: string }, context: AuditOrigin): Promise<void> {
       await limitIp('reset-password', context);
       // Hashing costs tens of milliseconds of CPU: a bogus token must not get that far.
-      if (!(await isLiveOneTimeToken(db, hashToken(input.token), 'password_reset'))) {
+      if (!(await isLiveEmailLink(db, hashSecret(input.token), 'password_reset'))) {
         throw errors.invalidEmailLink();
       }
       const passwordHash = await hashPassword(input.password);
       await db.transaction(async (tx) => {
         // The token is spent before the password changes, in the same transaction: of two racing
         // requests with one token, only one can get past this line.
-        const userId = await consumeOneTimeToken(tx, hashToken(input.token), 'password_reset');
+        const userId = await consumeEmailLink(tx, hashSecret(input.token), 'password_reset');
         if (!userId) throw errors.invalidEmailLink();
         await updatePasswordHash(tx, userId, passwordHash);
-        await spendAllOneTimeTokens(tx, userId, 'password_reset');
+        await spendEmailLinks(tx, userId, 'password_reset');
         const ended = await revokeUserSessions(tx, userId, 'password_reset');
         await insertAuditEntry(tx, {
           action: 'auth.password_reset',
@@ -307,7 +307,7 @@ export function createAuthService({ database, queue, accessTokens, rateLimiter, 
     async verifyEmail(token: string, context: AuditOrigin): Promise<void> {
       await limitIp('verify-email', context);
       await db.transaction(async (tx) => {
-        const userId = await consumeOneTimeToken(tx, hashToken(token), 'email_verification');
+        const userId = await consumeEmailLink(tx, hashSecret(token), 'email_verification');
         if (!userId) throw errors.invalidEmailLink();
         await markEmailVerified(tx, userId);
         await insertAuditEntry(tx, {

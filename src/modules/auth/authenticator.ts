@@ -1,18 +1,18 @@
 import type { Database } from '../../infra/db/database.js';
 import { errors } from '../../infra/http/errors.js';
 import type { Authenticator } from '../../infra/http/route-auth.js';
-import type { AccessTokens } from './access-tokens.js';
-import { hashToken } from './secure-tokens.js';
+import type { AccessCredentials } from './access-credentials.js';
+import { hashSecret } from './opaque-secrets.js';
 import { findLiveSession } from './sessions.sql.js';
 import { consumeStreamTicket } from './stream-tickets.sql.js';
 
 /** Access tokens and stream tickets, each checked against a live session in the database. */
-export function createAuthenticator(database: Database, accessTokens: AccessTokens): Authenticator {
+export function createAuthenticator(database: Database, accessCredentials: AccessCredentials): Authenticator {
   return {
     async bearer(header) {
       const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
       if (!token) throw errors.unauthenticated();
-      const claims = await accessTokens.verify(token);
+      const claims = await accessCredentials.verify(token);
       if (!claims) throw errors.unauthenticated('The access token is invalid or expired.');
       // The session is looked up on every request, so a logout or reset ends its access tokens at
       // once in every process; the role comes from the database, never from a stale token.
@@ -21,7 +21,7 @@ export function createAuthenticator(database: Database, accessTokens: AccessToke
       return { ...claims, role: session.role };
     },
     async ticket(value) {
-      const claims = await consumeStreamTicket(database, hashToken(value));
+      const claims = await consumeStreamTicket(database, hashSecret(value));
       if (!claims) throw errors.unauthenticated('The stream ticket is invalid, spent or expired.');
       return claims;
     },

@@ -3,9 +3,9 @@ import type { Database } from '../../infra/db/database.js';
 import type { Mailer } from '../../infra/mail/mailer.js';
 import { defineJob, type JobHandler, PermanentJobError } from '../../infra/queue/queue.js';
 import { findUserById } from '../users/users.sql.js';
+import { insertEmailLink } from './email-links.sql.js';
 import { passwordResetEmail, welcomeEmail } from './emails.js';
-import { insertOneTimeToken } from './one-time-tokens.sql.js';
-import { hashToken, newOpaqueToken } from './secure-tokens.js';
+import { hashSecret, newOpaqueSecret } from './opaque-secrets.js';
 
 /** What the account e-mails are sent with. */
 export interface EmailJobDeps {
@@ -27,9 +27,9 @@ export const passwordResetEmailJob = defineJob<UserPayload>('auth.password-reset
 // The link's token is made here, not in the request: queue payloads then hold no secret. A retry
 // makes another token; each stays valid until used or expired, which is harmless.
 async function linkFor(deps: EmailJobDeps, userId: string, purpose: 'password_reset' | 'email_verification') {
-  const token = newOpaqueToken();
+  const token = newOpaqueSecret();
   const ttlSeconds = purpose === 'password_reset' ? PASSWORD_RESET_TTL_SECONDS : EMAIL_VERIFICATION_TTL_SECONDS;
-  await insertOneTimeToken(deps.database.db, { userId, purpose, tokenHash: hashToken(token), ttlSeconds });
+  await insertEmailLink(deps.database.db, { userId, purpose, tokenHash: hashSecret(token), ttlSeconds });
   const page = purpose === 'password_reset' ? 'reset-password' : 'verify-email';
   return `${deps.config.PUBLIC_URL}/${page}?token=${token}`;
 }

@@ -1,23 +1,11 @@
+import type { Static } from 'typebox';
 import type { EventBus } from '../../infra/events/event-bus.js';
 import type { ProgressStore } from '../../infra/progress/progress-store.js';
+import type { ImportStatusSchema } from './imports.schemas.js';
 import type { ImportRecord } from './imports.sql.js';
 
-export interface ImportStatus {
-  id: string;
-  status: ImportRecord['status'];
-  fileName: string;
-  totalRows: number | null;
-  processedRows: number;
-  createdRows: number;
-  duplicateRows: number;
-  invalidRows: number;
-  percent: number;
-  errors: Array<{ line: number; message: string }>;
-  failureReason: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
+/** An import as clients see it, typed from the schema that documents and serializes it. */
+export type ImportStatus = Static<typeof ImportStatusSchema>;
 
 export const importChannel = (id: string) => `imports:${id}`;
 

@@ -11,7 +11,7 @@ import { insertAuditEntry } from '../audit/audit.sql.js';
 import { NO_REQUEST } from '../audit/audit-origin.js';
 import { type CsvRecord, detectDelimiter, detectEncoding, readFirstLine, readRecords } from './csv-reader.js';
 import { mapColumns, validateRow } from './import-rows.js';
-import { announce, presentImport } from './import-status.js';
+import { announce, isFinished, presentImport } from './import-status.js';
 import { importRowsCounter } from './imports.metrics.js';
 import {
   type Batch,
@@ -88,7 +88,7 @@ export function importUsersHandler(deps: ImportJobDeps): JobHandler<{ importId: 
 
   return async ({ importId }) => {
     const record = await findImport(db, importId);
-    if (!record || record.status === 'completed' || record.status === 'failed') return;
+    if (!record || isFinished(record.status)) return;
     await markProcessing(db, importId);
 
     let size: number;

@@ -6,7 +6,7 @@ import type { EventBus } from '../../infra/events/event-bus.js';
 import { AppError, errors } from '../../infra/http/errors.js';
 import { principal } from '../../infra/http/principal.js';
 import { moduleRoutes } from '../../infra/http/route-auth.js';
-import { IdParams, Paged, PageQuery, pageOf, pageOffset, problems } from '../../infra/http/schemas.js';
+import { IdParams, Paged, PageQuery, problems, readPage } from '../../infra/http/schemas.js';
 import { type EventStream, eventStreamResponse, streamChannel } from '../../infra/http/sse.js';
 import type { ProgressStore } from '../../infra/progress/progress-store.js';
 import { enqueueJob } from '../../infra/queue/jobs.sql.js';
@@ -149,8 +149,12 @@ const routes: FastifyPluginAsyncTypebox<{ deps: ImportsDeps }> = async (app, { d
     },
     async (request) => {
       const query = request.query;
-      const [rows, total] = await Promise.all([listImports(db, query.pageSize, pageOffset(query)), countImports(db)]);
-      return pageOf(await Promise.all(rows.map((row) => currentStatus(row, progress))), total, query);
+      return readPage(
+        query,
+        async (limit, offset) =>
+          Promise.all((await listImports(db, limit, offset)).map((row) => currentStatus(row, progress))),
+        () => countImports(db),
+      );
     },
   );
 

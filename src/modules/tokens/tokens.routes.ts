@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errors } from '../../infra/http/errors.js';
 import { principal } from '../../infra/http/principal.js';
 import { moduleRoutes } from '../../infra/http/route-auth.js';
-import { IdParams, Paged, pageOf, pageOffset, problems } from '../../infra/http/schemas.js';
+import { IdParams, Paged, problems, readPage } from '../../infra/http/schemas.js';
 import { eventStreamResponse, streamChannel } from '../../infra/http/sse.js';
 import { auditOrigin } from '../audit/audit-origin.js';
 import { countTokenHistory, tokenHistory } from './sql/token-history.js';
@@ -147,12 +147,11 @@ const routes: FastifyPluginAsyncTypebox<{ deps: TokensDeps }> = async (app, { de
     async (request) => {
       const { id } = request.params;
       if (!(await findToken(db, id))) throw errors.notFound('The token');
-      const query = request.query;
-      const [rows, total] = await Promise.all([
-        tokenHistory(db, id, query.pageSize, pageOffset(query)),
-        countTokenHistory(db, id),
-      ]);
-      return pageOf(rows, total, query);
+      return readPage(
+        request.query,
+        (limit, offset) => tokenHistory(db, id, limit, offset),
+        () => countTokenHistory(db, id),
+      );
     },
   );
 

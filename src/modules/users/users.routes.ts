@@ -3,7 +3,7 @@ import type { Database } from '../../infra/db/database.js';
 import { errors } from '../../infra/http/errors.js';
 import { principal } from '../../infra/http/principal.js';
 import { moduleRoutes } from '../../infra/http/route-auth.js';
-import { Paged, PageQuery, pageOf, pageOffset } from '../../infra/http/schemas.js';
+import { Paged, PageQuery, readPage } from '../../infra/http/schemas.js';
 import { presentUser, User } from './users.schemas.js';
 import { countUsers, findUserById, listUsers } from './users.sql.js';
 
@@ -50,8 +50,11 @@ const routes: FastifyPluginAsyncTypebox<{ deps: UsersDeps }> = async (app, { dep
     },
     async (request) => {
       const query = request.query;
-      const [rows, total] = await Promise.all([listUsers(db, query.pageSize, pageOffset(query)), countUsers(db)]);
-      return pageOf(rows.map(presentUser), total, query);
+      return readPage(
+        query,
+        async (limit, offset) => (await listUsers(db, limit, offset)).map(presentUser),
+        () => countUsers(db),
+      );
     },
   );
 };

@@ -5,10 +5,11 @@ import type { Principal } from '../../infra/http/principal.js';
 const ISSUER = 'tokenpool';
 
 /**
- * Access tokens are JWTs whose claims are encrypted (JWE, `dir` + `A256GCM`): a client holds an
- * opaque string, and nobody without the key can read or forge the claims.
+ * The access token a client presents (the API's `accessToken`): a JWT whose claims are encrypted
+ * (JWE, `dir` + `A256GCM`), so a client holds an opaque string, and nobody without the key can read
+ * or forge the claims. Named credentials here, so it is never confused with the pool's tokens.
  */
-export function createAccessTokens(secret: string, ttlSeconds: number) {
+export function createAccessCredentials(secret: string, ttlSeconds: number) {
   // `dir` with A256GCM needs exactly 32 bytes; hashing accepts a secret of any length. Imported
   // once as a CryptoKey, rather than on every call from raw bytes.
   const key = crypto.subtle.importKey('raw', createHash('sha256').update(secret).digest(), 'AES-GCM', false, [
@@ -41,4 +42,4 @@ export function createAccessTokens(secret: string, ttlSeconds: number) {
   };
 }
 
-export type AccessTokens = ReturnType<typeof createAccessTokens>;
+export type AccessCredentials = ReturnType<typeof createAccessCredentials>;

@@ -2,11 +2,11 @@ import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../infra/db/database.js';
 import { oneTimeTokens } from '../../infra/db/schema.js';
 
-export type OneTimePurpose = 'password_reset' | 'email_verification';
+export type EmailLinkPurpose = 'password_reset' | 'email_verification';
 
-export async function insertOneTimeToken(
+export async function insertEmailLink(
   executor: Executor,
-  values: { userId: string; purpose: OneTimePurpose; tokenHash: string; ttlSeconds: number },
+  values: { userId: string; purpose: EmailLinkPurpose; tokenHash: string; ttlSeconds: number },
 ): Promise<void> {
   await executor.insert(oneTimeTokens).values({
     userId: values.userId,
@@ -16,8 +16,8 @@ export async function insertOneTimeToken(
   });
 }
 
-/** A token of this purpose, unused and unexpired. */
-const live = (tokenHash: string, purpose: OneTimePurpose) =>
+/** A link of this purpose, unused and unexpired. */
+const live = (tokenHash: string, purpose: EmailLinkPurpose) =>
   and(
     eq(oneTimeTokens.tokenHash, tokenHash),
     eq(oneTimeTokens.purpose, purpose),
@@ -25,8 +25,8 @@ const live = (tokenHash: string, purpose: OneTimePurpose) =>
     gt(oneTimeTokens.expiresAt, sql`now()`),
   );
 
-/** Whether a token could be spent now; it decides nothing (see consumeOneTimeToken). */
-export async function isLiveOneTimeToken(executor: Executor, tokenHash: string, purpose: OneTimePurpose) {
+/** Whether a link could be spent now; it decides nothing (see consumeEmailLink). */
+export async function isLiveEmailLink(executor: Executor, tokenHash: string, purpose: EmailLinkPurpose) {
   const rows = await executor
     .select({ userId: oneTimeTokens.userId })
     .from(oneTimeTokens)
@@ -38,10 +38,10 @@ export async function isLiveOneTimeToken(executor: Executor, tokenHash: string, 
  * Spends a token and returns its user, in one conditional UPDATE: of two requests racing with the
  * same token, exactly one gets the user back.
  */
-export async function consumeOneTimeToken(
+export async function consumeEmailLink(
   executor: Executor,
   tokenHash: string,
-  purpose: OneTimePurpose,
+  purpose: EmailLinkPurpose,
 ): Promise<string | undefined> {
   const [row] = await executor
     .update(oneTimeTokens)
@@ -51,12 +51,8 @@ export async function consumeOneTimeToken(
   return row?.userId;
 }
 
-/** Spends every outstanding token of a purpose, e.g. the other reset links once a reset succeeded. */
-export async function spendAllOneTimeTokens(
-  executor: Executor,
-  userId: string,
-  purpose: OneTimePurpose,
-): Promise<void> {
+/** Spends every outstanding link of a purpose, e.g. the other reset links once a reset succeeded. */
+export async function spendEmailLinks(executor: Executor, userId: string, purpose: EmailLinkPurpose): Promise<void> {
   await executor
     .update(oneTimeTokens)
     .set({ usedAt: sql`now()` })
