@@ -119,52 +119,60 @@ async function service(
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
+interface Run {
+  /** What `BENCH_TOKENS=…` names it by, to run a few while working on one. */
+  key: string;
+  label: string;
+  expected: string;
+  /** Compared with the baseline: leases are, reads are not. */
+  ratio: boolean;
+  run(): Promise<LoadResult>;
+}
+
 export async function tokensBenchmark(base: string, redisUrl: string): Promise<string> {
+  const only = process.env.BENCH_TOKENS?.split(',');
+  const runs: Run[] = [
+    { key: 'bare', label: 'bare Fastify route, same load generator', expected: '200', ratio: true, run: bareFastify },
+    ...[
+      { key: 'lease', pool: 100, processes: 1 },
+      { key: 'lease-large', pool: 100_000, processes: 1 },
+      { key: 'lease-2', pool: 100, processes: 2 },
+      { key: 'lease-large-2', pool: 100_000, processes: 2 },
+    ].map(({ key, pool, processes }) => ({
+      key,
+      label: `POST /tokens/lease, pool ${pool.toLocaleString('en')}, ${processes === 1 ? '1 process' : `WEB_CONCURRENCY=${processes}`}`,
+      expected: '201',
+      ratio: true,
+      run: () => service(base, redisUrl, pool, processes),
+    })),
+    // A read that takes no lock: what a second HTTP process does where the pool's lock does not decide.
+    ...[1, 2].map((processes) => ({
+      key: processes === 1 ? 'me' : 'me-2',
+      label: `GET /users/me, ${processes === 1 ? '1 process' : `WEB_CONCURRENCY=${processes}`}`,
+      expected: '200',
+      ratio: false,
+      run: () => service(base, redisUrl, 100, processes, 'me'),
+    })),
+  ].filter((run) => !only || only.includes(run.key));
+
   const pg = await baseline(base, 100);
-  const bare = await bareFastify();
-  const small = await service(base, redisUrl, 100, 1);
-  const large = await service(base, redisUrl, 100_000, 1);
-  const group = await service(base, redisUrl, 100, 2);
-  // A read that takes no lock: what a second HTTP process does where the pool's lock does not decide.
-  const me = await service(base, redisUrl, 100, 1, 'me');
-  const meGroup = await service(base, redisUrl, 100, 2, 'me');
+  const results = new Map<string, LoadResult>();
+  for (const run of runs) results.set(run.key, await run.run());
   const rows = [
     ['pgbench: one-statement lease, pool 100 (baseline)', fmt(pg.tps, 0), '—', `${fmt(pg.latencyMs, 2)} (avg)`, '1.00'],
-    [
-      'bare Fastify route, same load generator',
-      fmt(bare.rps, 0),
-      fmt(bare.p50, 2),
-      fmt(bare.p99, 2),
-      fmt(bare.rps / pg.tps, 2),
-    ],
-    [
-      'POST /tokens/lease, pool 100, 1 process',
-      fmt(small.rps, 0),
-      fmt(small.p50, 2),
-      fmt(small.p99, 2),
-      fmt(small.rps / pg.tps, 2),
-    ],
-    [
-      'POST /tokens/lease, pool 100,000, 1 process',
-      fmt(large.rps, 0),
-      fmt(large.p50, 2),
-      fmt(large.p99, 2),
-      fmt(large.rps / pg.tps, 2),
-    ],
-    [
-      'POST /tokens/lease, pool 100, WEB_CONCURRENCY=2',
-      fmt(group.rps, 0),
-      fmt(group.p50, 2),
-      fmt(group.p99, 2),
-      fmt(group.rps / pg.tps, 2),
-    ],
-    ['GET /users/me, 1 process', fmt(me.rps, 0), fmt(me.p50, 2), fmt(me.p99, 2), '—'],
-    ['GET /users/me, WEB_CONCURRENCY=2', fmt(meGroup.rps, 0), fmt(meGroup.p50, 2), fmt(meGroup.p99, 2), '—'],
+    ...runs.map((run) => {
+      const r = results.get(run.key) as LoadResult;
+      return [run.label, fmt(r.rps, 0), fmt(r.p50, 2), fmt(r.p99, 2), run.ratio ? fmt(r.rps / pg.tps, 2) : '—'];
+    }),
   ];
-  const errors = [
-    ...[small, large, group].flatMap((r) => Object.entries(r.statuses).filter(([status]) => status !== '201')),
-    ...[me, meGroup].flatMap((r) => Object.entries(r.statuses).filter(([status]) => status !== '200')),
-  ];
+  const errors = runs.flatMap((run) =>
+    Object.entries((results.get(run.key) as LoadResult).statuses).filter(([status]) => status !== run.expected),
+  );
+  const compare = (a: string, b: string, what: string) => {
+    const x = results.get(a);
+    const y = results.get(b);
+    return x && y ? [`${what}: ${fmt(y.rps / x.rps, 2)}x`] : [];
+  };
   return [
     `tokens: ${CONNECTIONS} connections, ${SECONDS} s each after ${WARMUP_MS / 1000} s warm-up, new userId per request`,
     '',
@@ -172,8 +180,8 @@ export async function tokensBenchmark(base: string, redisUrl: string): Promise<s
     '| --- | ---: | ---: | ---: | ---: |',
     ...rows.map((row) => `| ${row.join(' | ')} |`),
     '',
-    `p99 at pool 100,000 vs 100: ${fmt(large.p99 / small.p99, 2)}x; p50: ${fmt(large.p50 / small.p50, 2)}x`,
-    `two HTTP processes vs one: ${fmt(group.rps / small.rps, 2)}x the leases per second, ${fmt(meGroup.rps / me.rps, 2)}x the reads of /users/me`,
+    ...compare('lease', 'lease-2', 'leases per second, two HTTP processes vs one'),
+    ...compare('me', 'me-2', 'reads of /users/me per second, two HTTP processes vs one'),
     errors.length > 0
       ? `failed answers: ${JSON.stringify(errors)}`
       : 'every answer succeeded (201 for leases, 200 for reads)',

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createAccessCredentials } from './access-credentials.js';
 
 const claims = {
@@ -26,5 +26,28 @@ describe('access tokens', () => {
 
     const expired = await createAccessCredentials('a secret for tests', -10).issue(claims);
     expect(await tokens.verify(expired)).toBeUndefined();
+  });
+});
+
+describe('a verified access token', () => {
+  it('is remembered only until it expires', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const tokens = createAccessCredentials('a secret for tests', 2);
+      const token = await tokens.issue(claims);
+      expect(await tokens.verify(token)).toEqual(claims);
+      vi.setSystemTime(Date.now() + 2_500);
+      expect(await tokens.verify(token)).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('hands out a copy nobody can change for the next caller', async () => {
+    const tokens = createAccessCredentials('a secret for tests', 60);
+    const token = await tokens.issue(claims);
+    const first = await tokens.verify(token);
+    if (first) first.role = 'admin';
+    expect(await tokens.verify(token)).toEqual(claims);
   });
 });

@@ -4,6 +4,9 @@ import type { Principal } from '../../infra/http/principal.js';
 
 const ISSUER = 'tokenpool';
 
+/** Tokens whose decryption is remembered, per process: a client sends the same one many times. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 /**
  * The access token a client presents (the API's `accessToken`): a JWT whose claims are encrypted
  * (JWE, `dir` + `A256GCM`), so a client holds an opaque string, and nobody without the key can read
@@ -16,6 +19,7 @@ export function createAccessCredentials(secret: string, ttlSeconds: number) {
     'encrypt',
     'decrypt',
   ]);
+  const verified = new Map<string, { claims: Principal; expiresAtMs: number }>();
   return {
     ttlSeconds,
     async issue(claims: Principal): Promise<string> {
@@ -27,14 +31,24 @@ export function createAccessCredentials(secret: string, ttlSeconds: number) {
         .setExpirationTime(`${ttlSeconds}s`)
         .encrypt(await key);
     },
-    /** The claims of a valid token, or `undefined` for anything else: expired, forged, malformed. */
+    /**
+     * The claims of a valid token, or `undefined` for anything else: expired, forged, malformed.
+     * Only what decryption proves is remembered (until the token expires), never whether its
+     * session is still open: the caller asks the database that on every request.
+     */
     async verify(token: string): Promise<Principal | undefined> {
+      const known = verified.get(token);
+      if (known && Date.now() < known.expiresAtMs) return { ...known.claims };
+      verified.delete(token);
       try {
         const { payload } = await jwtDecrypt(token, await key, { issuer: ISSUER });
-        const { sub, role, sid } = payload;
+        const { sub, role, sid, exp } = payload;
         if (typeof sub !== 'string' || typeof sid !== 'string' || (role !== 'user' && role !== 'admin'))
           return undefined;
-        return { userId: sub, role, sessionId: sid };
+        const claims: Principal = { userId: sub, role, sessionId: sid };
+        if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string);
+        verified.set(token, { claims, expiresAtMs: (exp ?? 0) * 1000 });
+        return { ...claims };
       } catch {
         return undefined;
       }

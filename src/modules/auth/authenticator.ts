@@ -1,13 +1,20 @@
+import { createBatcher } from '../../infra/concurrency/batcher.js';
 import type { Database } from '../../infra/db/database.js';
 import { errors } from '../../infra/http/errors.js';
 import type { Authenticator } from '../../infra/http/route-auth.js';
 import type { AccessCredentials } from './access-credentials.js';
 import { hashSecret } from './opaque-secrets.js';
-import { findLiveSession } from './sessions.sql.js';
+import { findLiveSessions } from './sessions.sql.js';
 import { consumeStreamTicket } from './stream-tickets.sql.js';
 
 /** Access tokens and stream tickets, each checked against a live session in the database. */
 export function createAuthenticator(database: Database, accessCredentials: AccessCredentials): Authenticator {
+  // Concurrent requests share one lookup. Each waits for a lookup that starts after it arrived, so
+  // a session ended before a request came is seen ended, as with a lookup of its own.
+  const findLiveSession = createBatcher(async (sessionIds: string[]) => {
+    const live = new Map((await findLiveSessions(database, sessionIds)).map((row) => [row.sessionId, row]));
+    return sessionIds.map((id) => live.get(id));
+  });
   return {
     async bearer(header) {
       const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
@@ -16,7 +23,7 @@ export function createAuthenticator(database: Database, accessCredentials: Acces
       if (!claims) throw errors.unauthenticated('The access token is invalid or expired.');
       // The session is looked up on every request, so a logout or reset ends its access tokens at
       // once in every process; the role comes from the database, never from a stale token.
-      const session = await findLiveSession(database, claims.sessionId);
+      const session = await findLiveSession(claims.sessionId);
       if (!session || session.userId !== claims.userId) throw errors.unauthenticated('The session has ended.');
       return { ...claims, role: session.role };
     },

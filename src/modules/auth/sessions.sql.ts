@@ -1,5 +1,5 @@
 import { and, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
-import type { Database, Executor, Statement } from '../../infra/db/database.js';
+import { type Database, type Executor, pgArray, type Statement } from '../../infra/db/database.js';
 import { refreshTokens, sessions, users } from '../../infra/db/schema.js';
 import type { Role } from '../../infra/http/principal.js';
 
@@ -11,22 +11,24 @@ export async function insertSession(executor: Executor, userId: string): Promise
   return row.id;
 }
 
-const FIND_LIVE_SESSION: Statement = {
-  name: 'find_live_session',
-  text: `select u.id as "userId", u.role from sessions s join users u on u.id = s.user_id
-         where s.id = $1 and s.revoked_at is null`,
+const FIND_LIVE_SESSIONS: Statement = {
+  name: 'find_live_sessions',
+  text: `select s.id as "sessionId", u.id as "userId", u.role from sessions s join users u on u.id = s.user_id
+         where s.id = any($1::uuid[]) and s.revoked_at is null`,
 };
 
+export interface LiveSession {
+  sessionId: string;
+  userId: string;
+  role: Role;
+}
+
 /**
- * The session's user and current role, if the session is still open. Runs on every authenticated
- * request, so it is a prepared statement.
+ * Of the given sessions, those still open, with their user's current role. Runs for every
+ * authenticated request (several at once share one call), so it is a prepared statement.
  */
-export async function findLiveSession(
-  database: Database,
-  sessionId: string,
-): Promise<{ userId: string; role: Role } | undefined> {
-  const [row] = await database.query<{ userId: string; role: Role }>(FIND_LIVE_SESSION, [sessionId]);
-  return row;
+export async function findLiveSessions(database: Database, sessionIds: string[]): Promise<LiveSession[]> {
+  return database.query<LiveSession>(FIND_LIVE_SESSIONS, [pgArray(sessionIds)]);
 }
 
 /** Of the given sessions, the ones still open. */
