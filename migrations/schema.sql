@@ -88,6 +88,7 @@ CREATE TABLE token_leases (
   expires_at timestamp(6) with time zone NOT NULL,
   ended_at timestamp(6) with time zone,
   end_reason text,
+  metadata jsonb,
   CONSTRAINT token_leases_end_check CHECK ((((ended_at IS NULL) AND (end_reason IS NULL)) OR ((ended_at IS NOT NULL) AND (end_reason = ANY (ARRAY['expired'::text, 'released'::text, 'evicted'::text, 'cleared'::text]))))),
   CONSTRAINT token_leases_period_check CHECK ((expires_at > leased_at)),
   CONSTRAINT token_leases_pkey PRIMARY KEY (id),
@@ -156,10 +157,13 @@ CREATE TYPE lease_outcome AS (
   expires_at timestamp with time zone,
   created boolean,
   evicted_user_id uuid,
-  expired jsonb
+  expired jsonb,
+  fence bigint,
+  metadata jsonb,
+  retry_after integer
 );
 
-CREATE OR REPLACE FUNCTION public.lease_one(p_holder uuid, p_ttl_seconds integer, p_exclusive boolean, p_actor uuid, p_ip text, p_user_agent text, p_request_id text, p_at timestamp with time zone DEFAULT NULL::timestamp with time zone)
+CREATE OR REPLACE FUNCTION public.lease_one(p_holder uuid, p_ttl_seconds integer, p_exclusive boolean, p_evict boolean, p_metadata jsonb, p_actor uuid, p_ip text, p_user_agent text, p_request_id text, p_at timestamp with time zone DEFAULT NULL::timestamp with time zone)
  RETURNS lease_outcome
  LANGUAGE plpgsql
 AS $function$
@@ -177,7 +181,8 @@ BEGIN
 
   SELECT * INTO v_open FROM token_leases l WHERE l.user_id = p_holder AND l.ended_at IS NULL;
   IF FOUND AND v_open.expires_at > v_now THEN
-    RETURN (v_open.token_id, v_open.user_id, v_open.leased_at, v_open.expires_at, false, NULL, v_expired)::lease_outcome;
+    RETURN (v_open.token_id, v_open.user_id, v_open.leased_at, v_open.expires_at, false, NULL, v_expired,
+            v_open.id, v_open.metadata, NULL)::lease_outcome;
   END IF;
 
   IF p_exclusive THEN
@@ -188,6 +193,13 @@ BEGIN
     SELECT * INTO v_token FROM tokens t WHERE t.leased_at IS NULL ORDER BY t.leased_at NULLS FIRST, t.id LIMIT 1 FOR UPDATE;
     IF NOT FOUND THEN
       SELECT * INTO v_token FROM tokens t WHERE t.expires_at <= v_now ORDER BY t.expires_at, t.id LIMIT 1 FOR UPDATE;
+    END IF;
+    IF NOT FOUND AND NOT p_evict THEN
+      -- Every token is held and this request would rather fail than evict: it may try again once
+      -- the first lease to end has ended (every lease lasts the same, so that is the oldest).
+      RETURN (NULL, p_holder, NULL, NULL, false, NULL, v_expired, NULL, NULL,
+              (SELECT greatest(1, ceil(extract(epoch FROM t.expires_at - v_now)))::integer
+                 FROM tokens t ORDER BY t.expires_at, t.id LIMIT 1))::lease_outcome;
     END IF;
     IF NOT FOUND THEN
       SELECT * INTO v_token FROM tokens t ORDER BY t.leased_at NULLS FIRST, t.id LIMIT 1 FOR UPDATE;
@@ -206,7 +218,7 @@ BEGIN
     -- Every token is held, or being taken or freed by a transaction still in flight: only a caller
     -- holding the pool EXCLUSIVE can tell which, so this one hands the request back untouched.
     IF NOT FOUND THEN
-      RETURN (NULL, p_holder, NULL, NULL, false, NULL, v_expired)::lease_outcome;
+      RETURN (NULL, p_holder, NULL, NULL, false, NULL, v_expired, NULL, NULL, NULL)::lease_outcome;
     END IF;
     -- The lease begins once its token is locked: a release or clear that freed the token committed
     -- before that, so the history never shows a lease beginning before the one it follows ended.
@@ -237,8 +249,8 @@ BEGIN
     END IF;
   END IF;
 
-  INSERT INTO token_leases (token_id, user_id, leased_at, expires_at)
-    VALUES (v_token.id, p_holder, v_now, v_now + make_interval(secs => p_ttl_seconds))
+  INSERT INTO token_leases (token_id, user_id, leased_at, expires_at, metadata)
+    VALUES (v_token.id, p_holder, v_now, v_now + make_interval(secs => p_ttl_seconds), p_metadata)
     RETURNING id INTO v_lease_id;
   UPDATE tokens t SET holder_id = p_holder, leased_at = v_now,
       expires_at = v_now + make_interval(secs => p_ttl_seconds), lease_id = v_lease_id
@@ -256,7 +268,8 @@ BEGIN
   SELECT 'token.leased', p_actor, 'token', v_token.id::text, p_ip, p_user_agent, p_request_id,
          jsonb_build_object('userId', p_holder, 'leaseId', v_lease_id);
 
-  RETURN (v_token.id, p_holder, v_now, v_now + make_interval(secs => p_ttl_seconds), true, v_evicted, v_expired)::lease_outcome;
+  RETURN (v_token.id, p_holder, v_now, v_now + make_interval(secs => p_ttl_seconds), true, v_evicted, v_expired,
+          v_lease_id, p_metadata, NULL)::lease_outcome;
 END $function$;
 
 CREATE OR REPLACE FUNCTION public.lease_tokens(p_items jsonb, p_ttl_seconds integer, p_exclusive boolean)
@@ -271,6 +284,7 @@ BEGIN
   FOR v_item IN SELECT value FROM jsonb_array_elements(p_items) LOOP
     v_ord := v_ord + 1;
     RETURN QUERY SELECT v_ord, lease_one((v_item->>'holder')::uuid, p_ttl_seconds, p_exclusive,
+      coalesce((v_item->>'evict')::boolean, true), nullif(v_item->'metadata', 'null'::jsonb),
       (v_item->>'actor')::uuid, v_item->>'ip', v_item->>'userAgent', v_item->>'requestId');
   END LOOP;
 END $function$;

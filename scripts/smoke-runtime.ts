@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { type SmtpMailbox, startSmtpMailbox } from '../test/helpers/mailbox.js';
-import { freePort, waitFor } from '../test/helpers/processes.js';
+import { collectOutput, freePort, waitFor } from '../test/helpers/processes.js';
 import { copyContext, healthcheckCommand, parseDockerfile, replayStage } from './dockerfile-stages.js';
 
 // `tsx scripts/smoke-runtime.ts` (in .ci/run): the Docker image's layout, checked without a Docker
@@ -55,14 +55,7 @@ function start(app: string, args: string[], env: Record<string, string>): Runnin
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  const running = { child, output: () => output };
+  const running = { child, output: collectOutput(child) };
   processes.push(running);
   return running;
 }

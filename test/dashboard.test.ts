@@ -105,7 +105,7 @@ describe.skipIf(!browserAvailable)('the dashboard in a real browser', () => {
     const first = await time.innerText();
     expect(first).toMatch(/^[12]:\d\d$/);
     await eventually(async () => expect(await time.innerText()).not.toBe(first), 3000);
-    expect(await page.locator('.lease-panel').innerText()).toMatch(/You hold token [0-9a-f]{8} until/);
+    expect(await page.locator('.lease-panel').innerText()).toMatch(/You hold token [0-9a-f]{8} under fence \d+ until/);
     expect(await page.locator('[data-count="active"]').innerText()).toBe('1');
     await screenshot(page, 'pool');
   });

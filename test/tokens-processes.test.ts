@@ -1,4 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../src/infra/db/database.js';
 import { signInAdmin } from './helpers/admin.js';
 import { client } from './helpers/client.js';
 import { testEnvironment } from './helpers/environment.js';
@@ -43,6 +45,42 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('the poo
     const evicted = new Set(leases.map((l) => (l as AnsweredLease & { evictedUserId: string | null }).evictedUserId));
     evicted.delete(null);
     expect(evicted.size).toBeGreaterThanOrEqual(1000 - 2 * POOL);
+
+    // Fences: each answer's is its lease in the history, and on every token each lease's fence is
+    // greater than the one before it.
+    const history = await queryRows<{ id: number; tokenId: string; userId: string; endReason: string | null }>(
+      harness.runtime.database.db,
+      sql`select id::float8 as id, token_id as "tokenId", user_id as "userId", end_reason as "endReason"
+          from token_leases order by token_id, leased_at, id`,
+    );
+    const byFence = new Map(history.map((row) => [row.id, row]));
+    for (const answer of leases) {
+      expect(byFence.get(answer.fence)).toMatchObject({ tokenId: answer.tokenId, userId: answer.userId });
+    }
+    expect(new Set(leases.map((answer) => answer.fence)).size).toBe(1000);
+    for (const [i, row] of history.entries()) {
+      const previous = history[i - 1];
+      if (previous?.tokenId === row.tokenId) expect(row.id).toBeGreaterThan(previous.id);
+    }
+    // validate agrees with the history for every one of them, asked of either process, 50 at a time.
+    const validations = [];
+    for (let from = 0; from < leases.length; from += 50) {
+      const chunk = leases.slice(from, from + 50).map(async (answer, i) => {
+        const api = apis[(from + i) % 2] as ServiceProcess;
+        const query = `userId=${answer.userId}&fence=${answer.fence}`;
+        const response = await fetch(`${api.url}/api/v1/tokens/${answer.tokenId}/validate?${query}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        return { answer, validation: await response.json() };
+      });
+      validations.push(...(await Promise.all(chunk)));
+    }
+    for (const { answer, validation } of validations) {
+      const ended = (byFence.get(answer.fence) as { endReason: string | null }).endReason;
+      expect(validation).toEqual(
+        ended ? { valid: false, reason: ended } : { valid: true, expiresAt: answer.expiresAt },
+      );
+    }
   });
 
   it('streams a lease made in one process to a subscriber of the other', async () => {

@@ -311,7 +311,7 @@ export interface paths {
         put?: never;
         /**
          * Lease a token
-         * @description 201 with a new lease: a free token, or the oldest lease evicted when none is free. 200 with the same lease, unchanged, when the holder already has an active one.
+         * @description 201 with a new lease: a free token, or the oldest lease evicted when none is free (with `onFull: "fail"`, 409 POOL_FULL instead). 200 with the same lease, unchanged (its fence and metadata too), when the holder already has an active one.
          */
         post: operations["leaseToken"];
         delete?: never;
@@ -369,7 +369,7 @@ export interface paths {
         };
         /**
          * Live pool changes (Server-Sent Events)
-         * @description Events `leased`, `released`, `expired`, `evicted` and `cleared`, from every process, as they happen. The stream ends when the session that opened it ends.
+         * @description Events `leased`, `released`, `expired`, `evicted` and `cleared`, from every process, as they happen. With `userId`, only the events about that holder (and `cleared`, which may end anyone’s lease): users may ask for themselves, admins for anyone. The stream ends when the session that opened it ends.
          */
         get: operations["streamTokenEvents"];
         put?: never;
@@ -434,6 +434,26 @@ export interface paths {
          * @description Ends the active lease as `released` and answers it. 409 `TOKEN_NOT_ACTIVE` when the token has no active lease (it may have expired or been evicted meanwhile).
          */
         post: operations["releaseToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tokens/{id}/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether a holder still holds this token under this fence
+         * @description For a service the token guards: `valid: true` with `expiresAt` while that holder and fence are the token's current lease, else why not. Decided by the database clock; one indexed read, no write.
+         */
+        get: operations["validateLease"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -538,7 +558,7 @@ export interface components {
              * @description Stable error code: a client may switch on it.
              * @enum {unknown}
              */
-            code: "VALIDATION_FAILED" | "BAD_REQUEST" | "BAD_URL" | "MALFORMED_MULTIPART" | "INVALID_EMAIL_LINK" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "EMAIL_TAKEN" | "TOKEN_NOT_ACTIVE" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "NOT_MULTIPART" | "NOT_A_CSV" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL" | "UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "BAD_REQUEST" | "BAD_URL" | "MALFORMED_MULTIPART" | "INVALID_EMAIL_LINK" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "EMAIL_TAKEN" | "TOKEN_NOT_ACTIVE" | "POOL_FULL" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "NOT_MULTIPART" | "NOT_A_CSV" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL" | "UNAVAILABLE";
             errors?: {
                 field: string;
                 message: string;
@@ -617,7 +637,7 @@ export interface operations {
                          * @description Stable error code: a client may switch on it.
                          * @enum {unknown}
                          */
-                        code: "VALIDATION_FAILED" | "BAD_REQUEST" | "BAD_URL" | "MALFORMED_MULTIPART" | "INVALID_EMAIL_LINK" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "EMAIL_TAKEN" | "TOKEN_NOT_ACTIVE" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "NOT_MULTIPART" | "NOT_A_CSV" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL" | "UNAVAILABLE";
+                        code: "VALIDATION_FAILED" | "BAD_REQUEST" | "BAD_URL" | "MALFORMED_MULTIPART" | "INVALID_EMAIL_LINK" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "EMAIL_TAKEN" | "TOKEN_NOT_ACTIVE" | "POOL_FULL" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "NOT_MULTIPART" | "NOT_A_CSV" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL" | "UNAVAILABLE";
                         errors?: {
                             field: string;
                             message: string;
@@ -1459,6 +1479,12 @@ export interface operations {
                      * @description The holder; another user than the caller needs admin.
                      */
                     userId?: string;
+                    /** @description When every token is held: `evict` (the default) takes the oldest lease, whose holder loses it; `fail` answers 409 POOL_FULL with Retry-After, the seconds until the first lease ends. */
+                    onFull?: "evict" | "fail";
+                    /** @description Anything the holder wants kept with its lease ("who is this and why"): a JSON object of at most 1024 bytes. */
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
                 } | null;
             };
         };
@@ -1486,6 +1512,11 @@ export interface operations {
                         expiresAt: string;
                         /** @description Whose lease was evicted to make room, if any. */
                         evictedUserId: string | null;
+                        /** @description Greater than the fence of every lease granted before this one: a service guarded by the token refuses a holder whose fence is lower than one it has already seen (see GET /tokens/{id}/validate). */
+                        fence: number;
+                        metadata: {
+                            [key: string]: unknown;
+                        } | null;
                     };
                 };
             };
@@ -1512,6 +1543,11 @@ export interface operations {
                         expiresAt: string;
                         /** @description Whose lease was evicted to make room, if any. */
                         evictedUserId: string | null;
+                        /** @description Greater than the fence of every lease granted before this one: a service guarded by the token refuses a holder whose fence is lower than one it has already seen (see GET /tokens/{id}/validate). */
+                        fence: number;
+                        metadata: {
+                            [key: string]: unknown;
+                        } | null;
                     };
                 };
             };
@@ -1535,6 +1571,15 @@ export interface operations {
             };
             /** @description A problem document (RFC 9457). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem document (RFC 9457). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1578,6 +1623,11 @@ export interface operations {
                             userId: string | null;
                             leasedAt: string | null;
                             expiresAt: string | null;
+                            /** @description The active lease's fence. */
+                            fence: number | null;
+                            metadata: {
+                                [key: string]: unknown;
+                            } | null;
                         }[];
                         meta: {
                             total: number;
@@ -1658,7 +1708,10 @@ export interface operations {
     };
     streamTokenEvents: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only the events about this holder (users: themselves only). */
+                userId?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1738,6 +1791,11 @@ export interface operations {
                         userId: string | null;
                         leasedAt: string | null;
                         expiresAt: string | null;
+                        /** @description The active lease's fence. */
+                        fence: number | null;
+                        metadata: {
+                            [key: string]: unknown;
+                        } | null;
                         /** @description The 10 latest leases, newest first. */
                         history: {
                             /** Format: uuid */
@@ -1754,6 +1812,11 @@ export interface operations {
                             expiresAt: string;
                             endedAt: string | null;
                             endReason: ("expired" | "released" | "evicted" | "cleared") | null;
+                            /** @description Greater than the fence of every lease granted before this one: a service guarded by the token refuses a holder whose fence is lower than one it has already seen (see GET /tokens/{id}/validate). */
+                            fence: number;
+                            metadata: {
+                                [key: string]: unknown;
+                            } | null;
                         }[];
                     };
                 };
@@ -1833,6 +1896,11 @@ export interface operations {
                             expiresAt: string;
                             endedAt: string | null;
                             endReason: ("expired" | "released" | "evicted" | "cleared") | null;
+                            /** @description Greater than the fence of every lease granted before this one: a service guarded by the token refuses a holder whose fence is lower than one it has already seen (see GET /tokens/{id}/validate). */
+                            fence: number;
+                            metadata: {
+                                [key: string]: unknown;
+                            } | null;
                         }[];
                         meta: {
                             page: number;
@@ -1913,6 +1981,11 @@ export interface operations {
                         expiresAt: string;
                         endedAt: string | null;
                         endReason: ("expired" | "released" | "evicted" | "cleared") | null;
+                        /** @description Greater than the fence of every lease granted before this one: a service guarded by the token refuses a holder whose fence is lower than one it has already seen (see GET /tokens/{id}/validate). */
+                        fence: number;
+                        metadata: {
+                            [key: string]: unknown;
+                        } | null;
                     };
                 };
             };
@@ -1954,6 +2027,82 @@ export interface operations {
             };
             /** @description A problem document (RFC 9457). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem document (RFC 9457). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    validateLease: {
+        parameters: {
+            query: {
+                /** @description The holder to check. */
+                userId: string;
+                /** @description The fence its lease answer carried. */
+                fence: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Whether that holder, with that fence, holds the token now, by the database clock. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        valid: true;
+                        /**
+                         * Format: date-time
+                         * @description ISO-8601 UTC, with microseconds.
+                         */
+                        expiresAt: string;
+                    } | {
+                        /** @enum {boolean} */
+                        valid: false;
+                        /** @description How that lease ended; `superseded` when the same holder now holds the token under a newer fence; `unknown` when no lease of this holder on this token has that fence. */
+                        reason: "evicted" | "expired" | "released" | "cleared" | "superseded" | "unknown";
+                    };
+                };
+            };
+            /** @description A problem document (RFC 9457). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem document (RFC 9457). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem document (RFC 9457). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -7,7 +7,7 @@ import {
   lockPool,
 } from '../../src/modules/tokens/sql/lease-tokens.js';
 
-interface LeaseParams extends LeaseRequest {
+interface LeaseParams extends Omit<LeaseRequest, 'evict' | 'metadata'> {
   ttlSeconds: number;
   /** The instant to lease at; only tests set it, to probe the expiry boundary exactly. */
   at: string;
@@ -24,7 +24,7 @@ export async function leaseTokenAt(db: Db, params: LeaseParams): Promise<LeaseRe
     const [row] = await queryRows<LeaseResult>(
       tx,
       sql`select ${sql.raw(LEASE_OUTCOME('l'))}
-          from lease_one(${holderId}::uuid, ${ttlSeconds}::int, true, ${actorId}::uuid, ${context.ip}::text,
+          from lease_one(${holderId}::uuid, ${ttlSeconds}::int, true, true, null, ${actorId}::uuid, ${context.ip}::text,
             ${context.userAgent}::text, ${context.requestId}::text, ${at}::timestamptz) l`,
     );
     if (!row) throw new Error('lease_one returned no row');

@@ -6,6 +6,8 @@ export interface AnsweredLease {
   tokenId: string;
   userId: string;
   leasedAt: string;
+  expiresAt: string;
+  fence: number;
 }
 
 /**

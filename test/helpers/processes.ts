@@ -23,6 +23,17 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Everything a child process writes, stdout and stderr interleaved, as it has arrived so far. */
+export function collectOutput(child: ChildProcess): () => string {
+  let output = '';
+  const add = (chunk: Buffer) => {
+    output += chunk;
+  };
+  child.stdout?.on('data', add);
+  child.stderr?.on('data', add);
+  return () => output;
+}
+
 /** Runs `node dist/cli.js <args>` to completion. */
 export async function runCli(
   args: string[],
@@ -61,19 +72,13 @@ export async function startProcess(
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
+  const output = collectOutput(child);
   const exited = once(child, 'exit');
   const url = `http://127.0.0.1:${port}`;
   const service: ServiceProcess = {
     child,
     url,
-    output: () => output,
+    output,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);
@@ -83,22 +88,22 @@ export async function startProcess(
   };
   if (command === 'worker') {
     await waitFor(
-      () => output.includes('"msg":"started"'),
+      () => output().includes('"msg":"started"'),
       20_000,
-      () => `worker did not start:\n${output}`,
+      () => `worker did not start:\n${output()}`,
     );
     return service;
   }
   await waitFor(
     async () => {
-      if (child.exitCode !== null) throw new Error(`${command} exited with ${child.exitCode}:\n${output}`);
+      if (child.exitCode !== null) throw new Error(`${command} exited with ${child.exitCode}:\n${output()}`);
       return fetch(`${url}/health/ready`).then(
         (response) => response.ok,
         () => false,
       );
     },
     30_000,
-    () => `${command} did not become ready:\n${output}`,
+    () => `${command} did not become ready:\n${output()}`,
   );
   return service;
 }

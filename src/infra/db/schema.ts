@@ -162,6 +162,8 @@ export const tokenLeases = pgTable(
     expiresAt: optionalTime('expires_at').notNull(),
     endedAt: optionalTime('ended_at'),
     endReason: text('end_reason', { enum: ['expired', 'released', 'evicted', 'cleared'] }),
+    // What the holder said about itself when it asked (a JSON object of at most 1 KiB).
+    metadata: jsonb('metadata').$type<Record<string, unknown>>(),
   },
   (t) => [
     // The invariants: at most one open lease per token and per holder.

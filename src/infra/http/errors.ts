@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'REQUEST_TIMEOUT',
   'EMAIL_TAKEN',
   'TOKEN_NOT_ACTIVE',
+  'POOL_FULL',
   'PAYLOAD_TOO_LARGE',
   'URI_TOO_LONG',
   'NOT_MULTIPART',
@@ -101,6 +102,15 @@ export const errors = {
     new AppError(431, 'HEADERS_TOO_LARGE', 'Request header fields too large', 'The request headers are too large.'),
   tokenNotActive: (id: string) =>
     new AppError(409, 'TOKEN_NOT_ACTIVE', 'Token not active', `Token ${id} has no active lease.`),
+  poolFull: (retryAfterSeconds: number) =>
+    new AppError(
+      409,
+      'POOL_FULL',
+      'Pool full',
+      `Every token is held; the first lease ends in ${retryAfterSeconds} seconds.`,
+      undefined,
+      { 'retry-after': String(retryAfterSeconds) },
+    ),
   notMultipart: () =>
     new AppError(415, 'NOT_MULTIPART', 'Unsupported media type', 'Send multipart/form-data with a field "file".'),
   malformedMultipart: () =>

@@ -81,6 +81,11 @@ function fieldErrors(validation: AjvError[], context: string | undefined): Field
     const field = [path, missing].filter(Boolean).join('.') || (context ?? 'body');
     byField.set(field, [...(byField.get(field) ?? []), error]);
   }
+  // A body that may also be null fails "must be null" and the union as a whole, beside the real
+  // reason in one of its fields: only that field is worth reporting.
+  const root = context ?? 'body';
+  const unionOnly = byField.get(root)?.every((e) => e.keyword === 'anyOf' || e.params.type === 'null');
+  if (unionOnly && byField.size > 1) byField.delete(root);
   return [...byField].map(([field, list]) => {
     const telling = list.find((e) => !['anyOf', 'oneOf'].includes(e.keyword) && e.params.type !== 'null');
     const error = telling ?? (list[0] as AjvError);

@@ -8,7 +8,7 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import fp from 'fastify-plugin';
-import Type from 'typebox';
+import Type, { type TObject } from 'typebox';
 import { errors } from './errors.js';
 import type { Principal, Role } from './principal.js';
 import { problems } from './schemas.js';
@@ -55,10 +55,12 @@ const routeAuthPlugin: FastifyPluginAsync<{ authenticator: Authenticator }> = as
     schema.security = [{ bearerAuth: [] }, ...(acceptsTicket ? [{ streamTicket: [] }] : [])];
     schema.response = { ...problems(401, ...(role === 'admin' ? [403] : [])), ...(schema.response as object) };
     if (acceptsTicket) {
-      // The route's HEAD twin comes through here with the same schema.
-      if (schema.querystring && schema.querystring !== StreamTicketQuery)
-        throw new Error(`${route.url}: a stream route's querystring is the ticket's`);
-      schema.querystring = StreamTicketQuery;
+      // The ticket joins the route's own query parameters (the route's HEAD twin comes through
+      // here with the same schema: adding it again changes nothing).
+      const own = schema.querystring as TObject | undefined;
+      schema.querystring = own
+        ? Type.Object({ ...own.properties, ...StreamTicketQuery.properties }, { additionalProperties: false })
+        : StreamTicketQuery;
     }
 
     const check = async (request: FastifyRequest) => {

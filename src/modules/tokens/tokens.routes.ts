@@ -7,17 +7,22 @@ import { eventStreamResponse, streamChannel } from '../../infra/http/sse.js';
 import { auditOrigin } from '../audit/audit-origin.js';
 import { countTokenHistory, tokenHistory } from './sql/token-history.js';
 import { countTokens, findToken, listTokens } from './sql/token-views.js';
-import { TOKEN_EVENTS_CHANNEL, type TokenEvent } from './token-events.js';
+import { validateLease } from './sql/validate-lease.js';
+import { concernsHolder, TOKEN_EVENTS_CHANNEL, type TokenEvent } from './token-events.js';
 import {
+  EventsQuery,
   HistoryEntry,
   HistoryQuery,
   Lease,
   LeaseBody,
+  MAX_METADATA_BYTES,
   Released,
   TokenDetail,
   TokenEventPayloads,
   TokenList,
   TokenListQuery,
+  ValidateQuery,
+  Validation,
 } from './tokens.schemas.js';
 import { createTokensService, type TokensDeps } from './tokens.service.js';
 
@@ -36,16 +41,25 @@ const routes: FastifyPluginAsyncTypebox<{ deps: TokensDeps }> = async (app, { de
         tags,
         summary: 'Lease a token',
         description:
-          '201 with a new lease: a free token, or the oldest lease evicted when none is free. ' +
-          '200 with the same lease, unchanged, when the holder already has an active one.',
+          '201 with a new lease: a free token, or the oldest lease evicted when none is free (with ' +
+          '`onFull: "fail"`, 409 POOL_FULL instead). 200 with the same lease, unchanged (its fence and ' +
+          'metadata too), when the holder already has an active one.',
         body: LeaseBody,
-        response: { 200: Lease, 201: Lease, ...problems(400, 403) },
+        response: { 200: Lease, 201: Lease, ...problems(400, 403, 409) },
       },
     },
     async (request, reply) => {
-      const lease = await tokens.lease(principal(request), request.body?.userId, auditOrigin(request));
-      const { tokenId, userId, leasedAt, expiresAt, evictedUserId } = lease;
-      return reply.status(lease.created ? 201 : 200).send({ tokenId, userId, leasedAt, expiresAt, evictedUserId });
+      const asked = request.body ?? {};
+      if (asked.metadata && Buffer.byteLength(JSON.stringify(asked.metadata)) > MAX_METADATA_BYTES) {
+        throw errors.validation('The body is invalid.', [
+          { field: 'metadata', message: `must be at most ${MAX_METADATA_BYTES} bytes as JSON` },
+        ]);
+      }
+      const lease = await tokens.lease(principal(request), asked, auditOrigin(request));
+      const { tokenId, userId, leasedAt, expiresAt, evictedUserId, fence, metadata } = lease;
+      return reply
+        .status(lease.created ? 201 : 200)
+        .send({ tokenId, userId, leasedAt, expiresAt, evictedUserId, fence, metadata });
     },
   );
 
@@ -93,17 +107,23 @@ const routes: FastifyPluginAsyncTypebox<{ deps: TokensDeps }> = async (app, { de
         summary: 'Live pool changes (Server-Sent Events)',
         description:
           'Events `leased`, `released`, `expired`, `evicted` and `cleared`, from every process, as they happen. ' +
-          'The stream ends when the session that opened it ends.',
+          'With `userId`, only the events about that holder (and `cleared`, which may end anyone’s lease): ' +
+          'users may ask for themselves, admins for anyone. The stream ends when the session that opened it ends.',
+        querystring: EventsQuery,
         response: {
           200: eventStreamResponse('Server-Sent Events, one per change of the pool.', TokenEventPayloads),
         },
       },
     },
     async (request, reply) => {
-      const session = principal(request).sessionId;
-      await streamChannel(request, reply, deps.events, TOKEN_EVENTS_CHANNEL, session, (stream, message) => {
+      const caller = principal(request);
+      const holder = request.query.userId;
+      if (holder && holder !== caller.userId && caller.role !== 'admin') {
+        throw errors.forbidden('Only admins may follow the events of another holder.');
+      }
+      await streamChannel(request, reply, deps.events, TOKEN_EVENTS_CHANNEL, caller.sessionId, (stream, message) => {
         const event = message as TokenEvent;
-        stream.send(event.type, event);
+        if (!holder || concernsHolder(event, holder)) stream.send(event.type, event);
       });
     },
   );
@@ -171,12 +191,35 @@ const routes: FastifyPluginAsyncTypebox<{ deps: TokensDeps }> = async (app, { de
       },
     },
     async (request) => {
-      const { userId, leasedAt, expiresAt, endedAt, endReason } = await tokens.release(
+      const { userId, leasedAt, expiresAt, endedAt, endReason, fence, metadata } = await tokens.release(
         principal(request),
         request.params.id,
         auditOrigin(request),
       );
-      return { userId, leasedAt, expiresAt, endedAt, endReason };
+      return { userId, leasedAt, expiresAt, endedAt, endReason, fence, metadata };
+    },
+  );
+
+  app.get(
+    '/tokens/:id/validate',
+    {
+      config: { auth: 'user' },
+      schema: {
+        operationId: 'validateLease',
+        tags,
+        summary: 'Whether a holder still holds this token under this fence',
+        description:
+          'For a service the token guards: `valid: true` with `expiresAt` while that holder and fence are the ' +
+          "token's current lease, else why not. Decided by the database clock; one indexed read, no write.",
+        params: IdParams,
+        querystring: ValidateQuery,
+        response: { 200: Validation, ...problems(400, 404) },
+      },
+    },
+    async (request) => {
+      const validation = await validateLease(db, request.params.id, request.query.userId, request.query.fence);
+      if (!validation) throw errors.notFound('The token');
+      return validation;
     },
   );
 };

@@ -11,16 +11,47 @@ const EndReason = Type.Union([
   Type.Literal('cleared'),
 ]);
 
+/** The largest `metadata`, as JSON text. */
+export const MAX_METADATA_BYTES = 1024;
+
+const Metadata = Type.Record(Type.String({ maxLength: 128 }), Type.Unknown(), {
+  maxProperties: 64,
+  description: `Anything the holder wants kept with its lease ("who is this and why"): a JSON object of at most ${MAX_METADATA_BYTES} bytes.`,
+});
+const OptionalMetadata = Type.Union([Metadata, Type.Null()]);
+const Fence = Type.Integer({
+  minimum: 1,
+  description:
+    'Greater than the fence of every lease granted before this one: a service guarded by the token ' +
+    'refuses a holder whose fence is lower than one it has already seen (see GET /tokens/{id}/validate).',
+});
+
 export const LeaseBody = Type.Union(
   [
     Type.Object(
-      { userId: Type.Optional({ ...Uuid, description: 'The holder; another user than the caller needs admin.' }) },
+      {
+        userId: Type.Optional({ ...Uuid, description: 'The holder; another user than the caller needs admin.' }),
+        onFull: Type.Optional(
+          Type.Union([Type.Literal('evict'), Type.Literal('fail')], {
+            description:
+              'When every token is held: `evict` (the default) takes the oldest lease, whose holder loses it; `fail` answers ' +
+              '409 POOL_FULL with Retry-After, the seconds until the first lease ends.',
+          }),
+        ),
+        metadata: Type.Optional(Metadata),
+      },
       { additionalProperties: false },
     ),
     Type.Null(),
   ],
-  // The first for oneself; the second is an admin leasing for someone else.
-  { examples: [{}, { userId: '0b3f6d2e-8a41-4c7e-9d55-2f1a6c9e7b10' }] },
+  // For oneself; an admin leasing for someone else; one who would rather fail than take anyone's token.
+  {
+    examples: [
+      {},
+      { userId: '0b3f6d2e-8a41-4c7e-9d55-2f1a6c9e7b10' },
+      { onFull: 'fail', metadata: { job: 'nightly-report', host: 'worker-3' } },
+    ],
+  },
 );
 
 export const Lease = Type.Object({
@@ -29,6 +60,8 @@ export const Lease = Type.Object({
   leasedAt: Instant,
   expiresAt: Instant,
   evictedUserId: Type.Union([Uuid, Type.Null()], { description: 'Whose lease was evicted to make room, if any.' }),
+  fence: Fence,
+  metadata: OptionalMetadata,
 });
 
 const Token = Type.Object({
@@ -37,9 +70,15 @@ const Token = Type.Object({
   userId: Type.Union([Uuid, Type.Null()]),
   leasedAt: OptionalInstant,
   expiresAt: OptionalInstant,
+  fence: Type.Union([Fence, Type.Null()], { description: "The active lease's fence." }),
+  metadata: OptionalMetadata,
 });
 
 export const TokenListQuery = Type.Object({ status: Type.Optional(Status) });
+
+export const EventsQuery = Type.Object({
+  userId: Type.Optional({ ...Uuid, description: 'Only the events about this holder (users: themselves only).' }),
+});
 
 export const TokenList = Type.Object({
   data: Type.Array(Token),
@@ -52,7 +91,39 @@ export const HistoryEntry = Type.Object({
   expiresAt: Instant,
   endedAt: OptionalInstant,
   endReason: Type.Union([EndReason, Type.Null()]),
+  fence: Fence,
+  metadata: OptionalMetadata,
 });
+
+export const ValidateQuery = Type.Object({
+  userId: { ...Uuid, description: 'The holder to check.' },
+  fence: { ...Fence, description: 'The fence its lease answer carried.' },
+});
+
+export const Validation = Type.Union(
+  [
+    Type.Object({ valid: Type.Literal(true), expiresAt: Instant }),
+    Type.Object({
+      valid: Type.Literal(false),
+      reason: Type.Union(
+        [
+          Type.Literal('evicted'),
+          Type.Literal('expired'),
+          Type.Literal('released'),
+          Type.Literal('cleared'),
+          Type.Literal('superseded'),
+          Type.Literal('unknown'),
+        ],
+        {
+          description:
+            'How that lease ended; `superseded` when the same holder now holds the token under a newer ' +
+            'fence; `unknown` when no lease of this holder on this token has that fence.',
+        },
+      ),
+    }),
+  ],
+  { description: 'Whether that holder, with that fence, holds the token now, by the database clock.' },
+);
 
 export const TokenDetail = Type.Object({
   ...Token.properties,
@@ -74,6 +145,8 @@ export const TokenEventPayloads = {
     userId: Uuid,
     leasedAt: Instant,
     expiresAt: Instant,
+    fence: Fence,
+    metadata: OptionalMetadata,
   }),
   released: Type.Object({ type: Type.Literal('released'), tokenId: Uuid, userId: Uuid, endedAt: Instant }),
   expired: Type.Object({ type: Type.Literal('expired'), tokenId: Uuid, userId: Uuid, endedAt: Instant }),

@@ -10,9 +10,21 @@ import { insertAuditEntry } from '../audit/audit.sql.js';
 import type { AuditOrigin } from '../audit/audit-origin.js';
 import { endActiveLeases, freeTokens, lockActiveTokens, lockToken } from './sql/end-leases.js';
 import { expireDueLeases, type LeaseEnd } from './sql/expire-due-leases.js';
-import { type LeaseRequest, type LeaseResult, leaseTokens, lockPool } from './sql/lease-tokens.js';
+import { type LeaseMetadata, type LeaseRequest, type LeaseResult, leaseTokens, lockPool } from './sql/lease-tokens.js';
 import { publishTokenEvents, type TokenEvent } from './token-events.js';
 import { tokenCounters } from './tokens.metrics.js';
+
+/** What a client asked for in `POST /tokens/lease`. */
+export interface LeaseAsked {
+  userId?: string;
+  onFull?: 'evict' | 'fail';
+  metadata?: LeaseMetadata;
+}
+
+interface FullPool {
+  tokenId: null;
+  retryAfter: number;
+}
 
 /** What the pool is built from. */
 export interface TokensDeps {
@@ -46,12 +58,16 @@ export function createTokensService({ database, config, events, logger, metrics 
   // not just hands back what it cannot serve.
   let poolLikelyFull = false;
 
-  async function leaseBatch(items: LeaseRequest[]): Promise<LeaseResult[]> {
+  // A lease, or a full pool for a request that would not evict.
+  async function leaseBatch(items: LeaseRequest[]): Promise<Array<LeaseResult | FullPool>> {
     const answers = await leaseTokens(database, ttl, items, poolLikelyFull);
-    const deferred = items.flatMap((item, index) => (answers[index]?.tokenId === null ? [{ item, index }] : []));
+    const deferred = items.flatMap((item, index) => {
+      const answer = answers[index];
+      return answer?.tokenId === null && answer.retryAfter === null ? [{ item, index }] : [];
+    });
     if (deferred.length === 0) {
-      poolLikelyFull &&= answers.some((answer) => answer.tokenId !== null && answer.evictedUserId !== null);
-      return answers as LeaseResult[];
+      poolLikelyFull &&= answers.some((answer) => answer.tokenId === null || answer.evictedUserId !== null);
+      return answers as Array<LeaseResult | FullPool>;
     }
     poolLikelyFull = true;
     const retried = await leaseTokens(
@@ -60,21 +76,34 @@ export function createTokensService({ database, config, events, logger, metrics 
       deferred.map(({ item }) => item),
       true,
     );
-    for (const [i, { index }] of deferred.entries()) answers[index] = retried[i] as LeaseResult;
-    return answers as LeaseResult[];
+    for (const [i, { index }] of deferred.entries()) answers[index] = retried[i] as LeaseResult | FullPool;
+    return answers as Array<LeaseResult | FullPool>;
   }
 
   // Concurrent leases share one database call and one transaction (see batcher.ts).
   const leaseBatched = createBatcher(leaseBatch);
 
   return {
-    /** Leases a token for `holderId` (the caller unless an admin names someone else). */
-    async lease(caller: Principal, holderId: string | undefined, context: AuditOrigin): Promise<LeaseResult> {
-      const holder = holderId ?? caller.userId;
+    /**
+     * Leases a token for `holderId` (the caller unless an admin names someone else). On a full pool
+     * the oldest lease is evicted, unless `onFull` is `fail`: then 409 POOL_FULL.
+     */
+    async lease(caller: Principal, request: LeaseAsked, context: AuditOrigin): Promise<LeaseResult> {
+      const holder = request.userId ?? caller.userId;
       if (holder !== caller.userId && caller.role !== 'admin') {
         throw errors.forbidden('Only admins may lease a token for another user.');
       }
-      const result = await leaseBatched({ holderId: holder, actorId: caller.userId, context });
+      const result = await leaseBatched({
+        holderId: holder,
+        actorId: caller.userId,
+        context,
+        evict: (request.onFull ?? 'evict') === 'evict',
+        metadata: request.metadata ?? null,
+      });
+      if (result.tokenId === null) {
+        leases.inc({ outcome: 'refused' });
+        throw errors.poolFull(result.retryAfter);
+      }
       leases.inc({ outcome: !result.created ? 'same' : result.evictedUserId ? 'evicted' : 'new' });
       countExpired(result.expired);
       if (result.evictedUserId) leaseEnds.inc({ reason: 'evicted' });
@@ -83,7 +112,8 @@ export function createTokensService({ database, config, events, logger, metrics 
         if (result.evictedUserId) {
           list.push({ type: 'evicted', tokenId: result.tokenId, userId: result.evictedUserId, byUserId: holder });
         }
-        list.push({ type: 'leased', ...result });
+        const { tokenId, userId, leasedAt, expiresAt, fence, metadata } = result;
+        list.push({ type: 'leased', tokenId, userId, leasedAt, expiresAt, fence, metadata });
         void publish(list);
       }
       return result;

@@ -28,6 +28,8 @@ describe('POST /tokens/lease', () => {
       leasedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/),
       expiresAt: expect.any(String),
       evictedUserId: null,
+      fence: expect.any(Number),
+      metadata: null,
     });
     const ttl = Date.parse(lease.expiresAt) - Date.parse(lease.leasedAt);
     expect(ttl).toBe(120_000);
@@ -86,6 +88,8 @@ describe('reading the pool', () => {
         userId: lease.userId,
         leasedAt: lease.leasedAt,
         expiresAt: lease.expiresAt,
+        fence: lease.fence,
+        metadata: null,
       },
     ]);
     const available = (await file.api.get('/tokens?status=available', accessToken)).json();

@@ -26,7 +26,7 @@ function TokenCell({ token, me, now }: { token: Token; me: User; now: number }) 
   const ending = held && left === '0:00';
   const state = held ? (mine ? 'mine' : 'held') : 'free';
   const description = held
-    ? `Token ${shortId(token.id)}, held by ${mine ? 'you' : `user ${shortId(token.userId ?? '')}`}, ${ending ? 'ending now' : `${left} left`}`
+    ? `Token ${shortId(token.id)}, held by ${mine ? 'you' : `user ${shortId(token.userId ?? '')}`} under fence ${token.fence}, ${ending ? 'ending now' : `${left} left`}`
     : `Token ${shortId(token.id)}, free`;
   return (
     <li>
@@ -69,6 +69,8 @@ export function PoolPage({ me }: { me: User }) {
         userId: got.userId,
         leasedAt: got.leasedAt,
         expiresAt: got.expiresAt,
+        fence: got.fence,
+        metadata: got.metadata,
       });
       return got.evictedUserId
         ? `The pool was full: the oldest lease (user ${shortId(got.evictedUserId)}) was ended to make room for yours.`
@@ -107,8 +109,8 @@ export function PoolPage({ me }: { me: User }) {
       <section class="panel lease-panel" aria-label="Your lease">
         {mine ? (
           <p>
-            You hold token <Link href={`/tokens/${mine.id}`}>{shortId(mine.id)}</Link> until{' '}
-            {formatTime(mine.expiresAt as string)} ·{' '}
+            You hold token <Link href={`/tokens/${mine.id}`}>{shortId(mine.id)}</Link> under fence{' '}
+            <span class="mono">{mine.fence}</span> until {formatTime(mine.expiresAt as string)} ·{' '}
             <strong class="countdown">{countdown(mine.expiresAt as string, now)} left</strong>
           </p>
         ) : (

@@ -7,13 +7,23 @@ const B = '00000000-0000-4000-8000-00000000000b';
 const ALICE = '00000000-0000-4000-8000-0000000000a1';
 const BOB = '00000000-0000-4000-8000-0000000000b0';
 
-const available = (id: string): Token => ({ id, status: 'available', userId: null, leasedAt: null, expiresAt: null });
+const available = (id: string): Token => ({
+  id,
+  status: 'available',
+  userId: null,
+  leasedAt: null,
+  expiresAt: null,
+  fence: null,
+  metadata: null,
+});
 const held = (id: string, userId: string, leasedAt: string): Token => ({
   id,
   status: 'active',
   userId,
   leasedAt,
   expiresAt: '2026-11-21T10:02:00.000000Z',
+  fence: 7,
+  metadata: null,
 });
 const pool = (...tokens: Token[]) =>
   poolFromList({ data: tokens, meta: { total: tokens.length, active: 0, available: 0 } });
@@ -27,8 +37,10 @@ describe('the pool page applying events', () => {
       userId: ALICE,
       leasedAt: '2026-11-21T10:00:00.000000Z',
       expiresAt: '2026-11-21T10:02:00.000000Z',
+      fence: 3,
+      metadata: { job: 'report' },
     });
-    expect(state.tokens[0]).toMatchObject({ status: 'active', userId: ALICE });
+    expect(state.tokens[0]).toMatchObject({ status: 'active', userId: ALICE, fence: 3, metadata: { job: 'report' } });
     expect(countPool(state)).toEqual({ active: 1, available: 1 });
     state = applyTokenEvent(state, { type: 'released', tokenId: A, userId: ALICE, endedAt: '2026-11-21T10:01:00Z' });
     expect(state.tokens[0]).toEqual(available(A));
@@ -43,6 +55,8 @@ describe('the pool page applying events', () => {
       userId: ALICE,
       leasedAt: '2026-11-21T10:00:00.000000Z',
       expiresAt: '2026-11-21T10:02:00.000000Z',
+      fence: 3,
+      metadata: { job: 'report' },
     });
     expect(older).toBe(now);
   });

@@ -21,6 +21,8 @@ const free = (token: Token): Token => ({
   userId: null,
   leasedAt: null,
   expiresAt: null,
+  fence: null,
+  metadata: null,
 });
 
 function update(state: PoolState, tokenId: string, change: (token: Token) => Token | undefined): PoolState {
@@ -40,7 +42,15 @@ export function applyTokenEvent(state: PoolState, event: TokenEvent): PoolState 
         // Timestamps share one format, so comparing the strings compares the instants.
         token.leasedAt && token.leasedAt > event.leasedAt
           ? undefined
-          : { ...token, status: 'active', userId: event.userId, leasedAt: event.leasedAt, expiresAt: event.expiresAt },
+          : {
+              ...token,
+              status: 'active',
+              userId: event.userId,
+              leasedAt: event.leasedAt,
+              expiresAt: event.expiresAt,
+              fence: event.fence,
+              metadata: event.metadata,
+            },
       );
     case 'released':
     case 'expired':

@@ -50,6 +50,7 @@ export function TokenPage({ id, me }: { id: string; me: User }) {
 
   const columns: Column<HistoryEntry>[] = [
     { header: 'Holder', cell: (entry) => who(entry.userId, me) },
+    { header: 'Fence', cell: (entry) => <span class="mono">{entry.fence}</span> },
     { header: 'Leased at', cell: (entry) => formatDateTime(entry.leasedAt) },
     { header: 'Ended at', cell: (entry) => formatDateTime(entry.endedAt) },
     { header: 'How it ended', cell: (entry) => (entry.endReason ? REASONS[entry.endReason] : 'still held') },
@@ -75,6 +76,10 @@ export function TokenPage({ id, me }: { id: string; me: User }) {
             {formatDateTime(detail.expiresAt)}
             {detail.expiresAt ? ` (${countdown(detail.expiresAt, now)} left)` : ''}
           </dd>
+          <dt>Fence</dt>
+          <dd class="mono">{detail.fence ?? '—'}</dd>
+          <dt>Metadata</dt>
+          <dd>{detail.metadata ? <code>{JSON.stringify(detail.metadata)}</code> : '—'}</dd>
         </dl>
       ) : null}
 
@@ -84,7 +89,7 @@ export function TokenPage({ id, me }: { id: string; me: User }) {
         caption="Leases of this token, newest first"
         resource={history}
         columns={columns}
-        rowKey={(entry) => `${entry.userId}:${entry.leasedAt}`}
+        rowKey={(entry) => String(entry.fence)}
         empty="Nobody has leased this token yet."
         onPage={setPage}
       />

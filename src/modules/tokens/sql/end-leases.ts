@@ -30,7 +30,8 @@ export async function endActiveLeases(
     sql`update token_leases set ended_at = clock_timestamp(), end_reason = ${reason}
         where id = any(${pgArray(leaseIds)}::bigint[]) and ended_at is null and expires_at > clock_timestamp()
         returning token_id as "tokenId", user_id as "userId", ${iso('leased_at')} as "leasedAt",
-          ${iso('expires_at')} as "expiresAt", ${iso('ended_at')} as "endedAt", end_reason as "endReason"`,
+          ${iso('expires_at')} as "expiresAt", ${iso('ended_at')} as "endedAt", end_reason as "endReason",
+          id::float8 as fence, metadata`,
   );
 }
 

@@ -11,27 +11,42 @@ export interface LeaseResult {
   expiresAt: string;
   created: boolean;
   evictedUserId: string | null;
+  /** The lease's fence: greater than that of every lease granted before it. */
+  fence: number;
+  metadata: LeaseMetadata | null;
   /** Leases found over and closed on the way: the holder's previous one, the token's previous one. */
   expired: LeaseEnd[];
 }
 
-/** One lease asked for: for whom, by whom, from which request. */
+export type LeaseMetadata = Record<string, unknown>;
+
+/** One lease asked for: for whom, by whom, from which request, and what to do if the pool is full. */
 export interface LeaseRequest {
   holderId: string;
   actorId: string | null;
   context: AuditOrigin;
+  /** Take the oldest lease when the pool is full (the default); else answer with `retryAfter`. */
+  evict: boolean;
+  metadata: LeaseMetadata | null;
 }
 
 /**
- * A request the pool, held in SHARE mode, had no token for: it goes again in EXCLUSIVE mode, where
- * it may evict (see lock_pool in migrations/0006).
+ * No token for this request. `retryAfter` null: the pool, held in SHARE mode, had none free; the
+ * request goes again in EXCLUSIVE mode, where it may evict (see lock_pool in migrations/0006).
+ * Else the pool is full, the request would not evict, and the first lease ends in that many seconds.
  */
-export type LeaseAnswer = LeaseResult | { tokenId: null };
+export interface LeaseRefusal {
+  tokenId: null;
+  retryAfter: number | null;
+}
+
+export type LeaseAnswer = LeaseResult | LeaseRefusal;
 
 export const LEASE_OUTCOME = (record: string) =>
   `(${record}).token_id as "tokenId", (${record}).holder_id as "userId",
    ${isoText(`(${record}).leased_at`)} as "leasedAt", ${isoText(`(${record}).expires_at`)} as "expiresAt",
-   (${record}).created as created, (${record}).evicted_user_id as "evictedUserId", (${record}).expired as expired`;
+   (${record}).created as created, (${record}).evicted_user_id as "evictedUserId", (${record}).expired as expired,
+   (${record}).fence::float8 as fence, (${record}).metadata as metadata, (${record}).retry_after as "retryAfter"`;
 
 /** Takes the pool lock for a change of who holds a token; see lock_pool in migrations/0006. */
 export async function lockPool(executor: Executor, exclusive: boolean): Promise<void> {
@@ -62,6 +77,8 @@ export async function leaseTokens(
     ip: item.context.ip,
     userAgent: item.context.userAgent,
     requestId: item.context.requestId,
+    evict: item.evict,
+    metadata: item.metadata,
   }));
   const rows = await database.query<LeaseAnswer & { ord: number }>(LEASE_TOKENS, [
     JSON.stringify(payload),

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type Executor, queryRows } from '../../../infra/db/database.js';
+import type { LeaseMetadata } from './lease-tokens.js';
 import { isoText } from './timestamps.js';
 
 export type TokenStatus = 'available' | 'active';
@@ -10,14 +11,19 @@ export interface TokenView {
   userId: string | null;
   leasedAt: string | null;
   expiresAt: string | null;
+  fence: number | null;
+  metadata: LeaseMetadata | null;
 }
 
 // A token is active while the database clock is before its lease's end; nothing else decides.
 const STATUS = sql.raw(`case when expires_at > statement_timestamp() then 'active' else 'available' end`);
 const WHEN_ACTIVE = (column: string) => sql.raw(`case when expires_at > statement_timestamp() then ${column} end`);
 
+// The lease's metadata is read only for an active token (CASE evaluates its branch lazily).
 const TOKEN_VIEW = sql`id, ${STATUS} as status, ${WHEN_ACTIVE('holder_id')} as "userId",
-  ${WHEN_ACTIVE(isoText('leased_at'))} as "leasedAt", ${WHEN_ACTIVE(isoText('expires_at'))} as "expiresAt"`;
+  ${WHEN_ACTIVE(isoText('leased_at'))} as "leasedAt", ${WHEN_ACTIVE(isoText('expires_at'))} as "expiresAt",
+  ${WHEN_ACTIVE('lease_id::float8')} as fence,
+  ${WHEN_ACTIVE('(select l.metadata from token_leases l where l.id = tokens.lease_id)')} as metadata`;
 
 export async function listTokens(executor: Executor, status?: TokenStatus): Promise<TokenView[]> {
   const filter =
