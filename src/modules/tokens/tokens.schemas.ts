@@ -125,6 +125,8 @@ export const Validation = Type.Union(
   { description: 'Whether that holder, with that fence, holds the token now, by the database clock.' },
 );
 
+export type LeaseValidation = Static<typeof Validation>;
+
 export const TokenDetail = Type.Object({
   ...Token.properties,
   history: Type.Array(HistoryEntry, { description: 'The 10 latest leases, newest first.' }),

@@ -1,10 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { type Executor, queryRows } from '../../../infra/db/database.js';
+import type { LeaseValidation } from '../tokens.schemas.js';
 import { isoText } from './timestamps.js';
 
-export type Validation =
-  | { valid: true; expiresAt: string }
-  | { valid: false; reason: 'evicted' | 'expired' | 'released' | 'cleared' | 'superseded' | 'unknown' };
+type EndReason = 'evicted' | 'expired' | 'released' | 'cleared';
 
 /**
  * validateLease: whether `holderId` holds token `tokenId` under `fence` now, by the database clock;
@@ -18,10 +17,10 @@ export async function validateLease(
   tokenId: string,
   holderId: string,
   fence: number,
-): Promise<Validation | undefined> {
+): Promise<LeaseValidation | undefined> {
   const [row] = await queryRows<{
     found: boolean;
-    endReason: string | null;
+    endReason: EndReason | null;
     live: boolean;
     expiresAt: string;
     heldAgain: boolean;
@@ -39,5 +38,5 @@ export async function validateLease(
   if (!row.found) return { valid: false, reason: 'unknown' };
   if (row.live) return { valid: true, expiresAt: row.expiresAt };
   if (row.heldAgain) return { valid: false, reason: 'superseded' };
-  return { valid: false, reason: (row.endReason ?? 'expired') as 'evicted' | 'expired' | 'released' | 'cleared' };
+  return { valid: false, reason: row.endReason ?? 'expired' };
 }
