@@ -37,6 +37,7 @@ const goTo = (page: Page, section: string) =>
 const cells = (page: Page, state: 'free' | 'held' | 'mine') => page.locator(`.grid a[data-state="${state}"]`);
 
 describe.skipIf(!browserAvailable)('the dashboard in a real browser', () => {
+  // A harness of its own rather than useHarness: one test restarts the service under the page.
   let harness: Harness;
   let api: ReturnType<typeof client>;
   let browser: Browser;

@@ -4,30 +4,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/infra/logger.js';
 import { createMailer } from '../src/infra/mail/mailer.js';
 import { resolveJwtSecret } from '../src/infra/secrets.js';
 import { createFileStorage } from '../src/infra/storage/upload-storage.js';
 import { signInAdmin } from './helpers/admin.js';
-import { client, expectProblem, PASSWORD, uniqueEmail } from './helpers/client.js';
-import { type Harness, startHarness } from './helpers/harness.js';
+import { expectProblem, PASSWORD, uniqueEmail } from './helpers/client.js';
+import { useHarness } from './helpers/harness.js';
 import { importFile, upload } from './helpers/imports.js';
 
 // Findings of an attacker's probe, each a request that used to answer 500 or do harm.
-let harness: Harness;
-let api: ReturnType<typeof client>;
+const file = useHarness();
 let admin: { accessToken: string };
 
 beforeAll(async () => {
-  harness = await startHarness();
-  api = client(harness.app);
-  admin = await signInAdmin(harness);
+  admin = await signInAdmin(file.harness);
 });
-afterAll(() => harness.close());
 
 const register = (body: Record<string, unknown>) =>
-  api.post('/auth/register', { name: 'Eve', email: uniqueEmail('eve'), password: PASSWORD, ...body });
+  file.api.post('/auth/register', { name: 'Eve', email: uniqueEmail('eve'), password: PASSWORD, ...body });
 
 describe('bad input gets a 4xx problem, never a 500', () => {
   it('refuses a name with a NUL or another control character, and a name of spaces', async () => {
@@ -47,17 +43,17 @@ describe('bad input gets a 4xx problem, never a 500', () => {
   });
 
   it('refuses a page number past any sane list, and serves an empty page below it', async () => {
-    expectProblem(await api.get('/users?page=99999999999999999999', admin.accessToken), 400, 'VALIDATION_FAILED');
-    expectProblem(await api.get('/logs?page=1000001', admin.accessToken), 400, 'VALIDATION_FAILED');
-    const far = (await api.get('/users?page=1000000', admin.accessToken)).json();
+    expectProblem(await file.api.get('/users?page=99999999999999999999', admin.accessToken), 400, 'VALIDATION_FAILED');
+    expectProblem(await file.api.get('/logs?page=1000001', admin.accessToken), 400, 'VALIDATION_FAILED');
+    const far = (await file.api.get('/users?page=1000000', admin.accessToken)).json();
     expect(far).toMatchObject({ data: [], meta: { page: 1000000 } });
   });
 
   it('refuses reset and verify tokens that this service could not have made, before any lookup', async () => {
-    expectProblem(await api.post('/auth/reset-password', { token: "x' or 1=1", password: PASSWORD }), 400);
-    expectProblem(await api.post('/auth/verify-email', { token: 'a b' }), 400);
+    expectProblem(await file.api.post('/auth/reset-password', { token: "x' or 1=1", password: PASSWORD }), 400);
+    expectProblem(await file.api.post('/auth/verify-email', { token: 'a b' }), 400);
     expectProblem(
-      await api.post('/auth/reset-password', { token: 'unknown-token', password: PASSWORD }),
+      await file.api.post('/auth/reset-password', { token: 'unknown-token', password: PASSWORD }),
       400,
       'INVALID_EMAIL_LINK',
     );
@@ -83,7 +79,7 @@ describe('bogus reset tokens', () => {
   it('are refused before any password is hashed: a flood of them never meets the hashing bound', async () => {
     const flood = await Promise.all(
       Array.from({ length: 300 }, () =>
-        api.post('/auth/reset-password', { token: 'bogus-reset-token', password: 'a brand new password' }),
+        file.api.post('/auth/reset-password', { token: 'bogus-reset-token', password: 'a brand new password' }),
       ),
     );
     // Had each one been hashed first, the bounded line of hashes would have turned some away (503).
@@ -95,8 +91,8 @@ describe('bogus reset tokens', () => {
 describe('requests Node or the router refuse before any route', () => {
   let port: number;
   beforeAll(async () => {
-    await harness.app.listen({ port: 0, host: '127.0.0.1' });
-    port = (harness.app.server.address() as { port: number }).port;
+    await file.harness.app.listen({ port: 0, host: '127.0.0.1' });
+    port = (file.harness.app.server.address() as { port: number }).port;
   });
 
   /** Sends raw bytes to the listening service and reads the whole answer. */
@@ -137,7 +133,7 @@ describe('imports that used to never end, or fail whole', () => {
   it('refuses an upload with a NUL byte anywhere, not only in its first bytes', async () => {
     const head = `name,email\n${'Ann,ann@example.com\n'.repeat(10_000)}`;
     const response = await upload(
-      harness.app,
+      file.harness.app,
       admin.accessToken,
       Buffer.concat([Buffer.from(head), Buffer.from([0]), Buffer.from('\n')]),
     );
@@ -146,7 +142,7 @@ describe('imports that used to never end, or fail whole', () => {
 
   it('answers an upload with no multipart boundary, or a multipart body cut short, with a problem', async () => {
     const headers = { authorization: `Bearer ${admin.accessToken}` };
-    const noBoundary = await harness.app.inject({
+    const noBoundary = await file.harness.app.inject({
       method: 'POST',
       url: '/api/v1/users/imports',
       headers: { ...headers, 'content-type': 'multipart/form-data' },
@@ -155,7 +151,7 @@ describe('imports that used to never end, or fail whole', () => {
     expect(noBoundary.statusCode).toBeGreaterThanOrEqual(400);
     expect(noBoundary.statusCode).toBeLessThan(500);
     expect(noBoundary.headers['content-type']).toMatch(/^application\/problem\+json/);
-    const cut = await harness.app.inject({
+    const cut = await file.harness.app.inject({
       method: 'POST',
       url: '/api/v1/users/imports',
       headers: { ...headers, 'content-type': 'multipart/form-data; boundary=xyz' },
@@ -176,7 +172,7 @@ describe('imports that used to never end, or fail whole', () => {
       `Dan\u0001,dan${tag}@example.com,`,
       `Eve,eve${tag}@example.com,1850-01-01`,
     ].join('\n');
-    const view = await importFile(harness.app, admin.accessToken, csv);
+    const view = await importFile(file.harness.app, admin.accessToken, csv);
     expect(view).toMatchObject({ status: 'completed', createdRows: 2, invalidRows: 3 });
     expect(view.errors.map((e) => [e.line, e.message])).toEqual([
       [3, expect.stringMatching(/quote/i)],
@@ -187,23 +183,19 @@ describe('imports that used to never end, or fail whole', () => {
 });
 
 describe('secrets never reach a log', () => {
-  let logged: Harness;
   const lines: string[] = [];
-  beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        lines.push(chunk.toString());
-        callback();
-      },
-    });
-    // As in production, where the dashboard's source maps are not served unless asked for.
-    logged = await startHarness({ DASHBOARD_SOURCE_MAPS: 'false' }, { logger: createLogger('info', sink) });
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(chunk.toString());
+      callback();
+    },
   });
-  afterAll(() => logged.close());
+  // As in production, where the dashboard's source maps are not served unless asked for.
+  const logged = useHarness({ DASHBOARD_SOURCE_MAPS: 'false' }, { logger: createLogger('info', sink) });
 
   it('redacts the token of an opened reset or verify link, like a stream ticket', async () => {
     for (const page of ['/reset-password?token=SECRET1', '/verify-email?x=1&token=SECRET2', '/?refreshToken=SECRET3']) {
-      await logged.app.inject({ method: 'GET', url: page });
+      await logged.harness.app.inject({ method: 'GET', url: page });
     }
     const text = lines.join('');
     expect(text).toContain('/reset-password?token=[redacted]');
@@ -213,11 +205,11 @@ describe('secrets never reach a log', () => {
 
   it('logs a failed query without its parameters or the row PostgreSQL quotes', async () => {
     const secret = '$argon2id$v=19$m=19456,t=2,p=1$c2VjcmV0$c2VjcmV0';
-    const error = await logged.runtime.database.db
+    const error = await logged.harness.runtime.database.db
       .execute(sql`insert into users (name, email, password_hash) values ('x', null, ${secret})`)
       .catch((caught: unknown) => caught);
     expect(JSON.stringify(error, Object.getOwnPropertyNames(error))).toContain(secret);
-    logged.runtime.logger.error({ err: error }, 'a query failed');
+    logged.harness.runtime.logger.error({ err: error }, 'a query failed');
     const line = lines.at(-1) as string;
     expect(line).toContain('a query failed');
     expect(line).toContain('violates not-null constraint');
@@ -226,10 +218,10 @@ describe('secrets never reach a log', () => {
   });
 
   it('serves the dashboard without its source maps when told not to', async () => {
-    const shell = (await logged.app.inject({ method: 'GET', url: '/' })).body;
+    const shell = (await logged.harness.app.inject({ method: 'GET', url: '/' })).body;
     const script = shell.match(/src="(\/assets\/main-[^"]+\.js)"/)?.[1] as string;
-    expect((await logged.app.inject({ method: 'GET', url: script })).statusCode).toBe(200);
-    expectProblem(await logged.app.inject({ method: 'GET', url: `${script}.map` }), 404);
+    expect((await logged.harness.app.inject({ method: 'GET', url: script })).statusCode).toBe(200);
+    expectProblem(await logged.harness.app.inject({ method: 'GET', url: `${script}.map` }), 404);
   });
 });
 

@@ -1,38 +1,37 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, expectProblem } from './helpers/client.js';
-import { type Harness, startHarness } from './helpers/harness.js';
+import { describe, expect, it } from 'vitest';
+import { expectProblem } from './helpers/client.js';
+import { useHarness } from './helpers/harness.js';
 
-let harness: Harness;
-
-beforeAll(async () => {
-  harness = await startHarness();
-});
-afterAll(() => harness.close());
+const file = useHarness();
 
 describe('HTTP edge', () => {
   it('answers unknown routes with a 404 problem and wrong methods with 405 and Allow', async () => {
-    expectProblem(await harness.app.inject({ method: 'GET', url: '/api/v1/nothing-here' }), 404, 'ROUTE_NOT_FOUND');
-    const wrongMethod = await harness.app.inject({ method: 'GET', url: '/api/v1/auth/login' });
+    expectProblem(
+      await file.harness.app.inject({ method: 'GET', url: '/api/v1/nothing-here' }),
+      404,
+      'ROUTE_NOT_FOUND',
+    );
+    const wrongMethod = await file.harness.app.inject({ method: 'GET', url: '/api/v1/auth/login' });
     expectProblem(wrongMethod, 405, 'METHOD_NOT_ALLOWED');
     expect(wrongMethod.headers.allow).toBe('POST');
   });
 
   it('answers bad JSON, a wrong content type and an oversized body with problems', async () => {
-    const badJson = await harness.app.inject({
+    const badJson = await file.harness.app.inject({
       method: 'POST',
       url: '/api/v1/auth/register',
       headers: { 'content-type': 'application/json' },
       payload: '{nope',
     });
     expectProblem(badJson, 400);
-    const wrongType = await harness.app.inject({
+    const wrongType = await file.harness.app.inject({
       method: 'POST',
       url: '/api/v1/auth/register',
       headers: { 'content-type': 'text/csv' },
       payload: 'a,b',
     });
     expectProblem(wrongType, 415);
-    const huge = await harness.app.inject({
+    const huge = await file.harness.app.inject({
       method: 'POST',
       url: '/api/v1/auth/register',
       headers: { 'content-type': 'application/json' },
@@ -42,13 +41,13 @@ describe('HTTP edge', () => {
   });
 
   it('makes its own request id for every request, whatever the caller sends', async () => {
-    const given = await harness.app.inject({
+    const given = await file.harness.app.inject({
       method: 'GET',
       url: '/health/live',
       headers: { 'x-request-id': 'abc-123' },
     });
     expect(given.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
-    const insane = await harness.app.inject({
+    const insane = await file.harness.app.inject({
       method: 'GET',
       url: '/health/live',
       headers: { 'x-request-id': 'a b\u0001' },
@@ -58,17 +57,17 @@ describe('HTTP edge', () => {
   });
 
   it('reports liveness and readiness', async () => {
-    expect((await harness.app.inject({ method: 'GET', url: '/health/live' })).json()).toEqual({ status: 'ok' });
-    const ready = await harness.app.inject({ method: 'GET', url: '/health/ready' });
+    expect((await file.harness.app.inject({ method: 'GET', url: '/health/live' })).json()).toEqual({ status: 'ok' });
+    const ready = await file.harness.app.inject({ method: 'GET', url: '/health/ready' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toEqual({
       status: 'ok',
-      checks: { database: 'up', ...(harness.config.REDIS_URL ? { redis: 'up' } : {}) },
+      checks: { database: 'up', ...(file.harness.config.REDIS_URL ? { redis: 'up' } : {}) },
     });
   });
 
   it('serves an OpenAPI 3.1 document covering every route, and the docs page', async () => {
-    const doc = (await harness.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const doc = (await file.harness.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(doc.openapi).toBe('3.1.0');
     const routes = Object.entries(doc.paths as Record<string, object>).flatMap(([path, ops]) =>
       Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
@@ -109,7 +108,7 @@ describe('HTTP edge', () => {
     expect(Object.keys(me.responses)).toEqual(expect.arrayContaining(['200', '401', '503']));
     const ready = doc.paths['/health/ready'].get.responses;
     expect(ready['503'].content['application/problem+json'].schema.properties).toHaveProperty('checks');
-    const docs = await harness.app.inject({ method: 'GET', url: '/docs/' });
+    const docs = await file.harness.app.inject({ method: 'GET', url: '/docs/' });
     expect(docs.statusCode).toBe(200);
     expect(docs.body).toContain('swagger');
   });
@@ -125,7 +124,7 @@ describe('HTTP edge', () => {
       `/audit/${id}`,
       `/imports/${id}`,
     ]) {
-      const page = await harness.app.inject({ method: 'GET', url });
+      const page = await file.harness.app.inject({ method: 'GET', url });
       expect(page.statusCode, url).toBe(200);
       expect(page.headers['content-type']).toMatch(/text\/html/);
       expect(page.headers['content-security-policy']).toContain("default-src 'self'");
@@ -140,27 +139,27 @@ describe('HTTP edge', () => {
       '/assets/main-HASH.js',
     ]);
     for (const asset of assets) {
-      const response = await harness.app.inject({ method: 'GET', url: asset });
+      const response = await file.harness.app.inject({ method: 'GET', url: asset });
       expect(response.statusCode, asset).toBe(200);
       expect(response.headers['cache-control']).toBe('public, max-age=31536000, immutable');
       expect(response.body).not.toMatch(/(src|href)=["']?https?:/);
     }
-    expectProblem(await harness.app.inject({ method: 'GET', url: '/no-such-page' }), 404);
+    expectProblem(await file.harness.app.inject({ method: 'GET', url: '/no-such-page' }), 404);
   });
 
   it('marks every API answer no-store and nosniff, and keeps /docs from being framed', async () => {
-    const user = await client(harness.app).signUp();
-    const me = await harness.app.inject({
+    const user = await file.api.signUp();
+    const me = await file.harness.app.inject({
       method: 'GET',
       url: '/api/v1/users/me',
       headers: { authorization: `Bearer ${user.accessToken}` },
     });
-    const problem = await harness.app.inject({ method: 'GET', url: '/api/v1/users/me' });
+    const problem = await file.harness.app.inject({ method: 'GET', url: '/api/v1/users/me' });
     for (const response of [me, problem]) {
       expect(response.headers['cache-control']).toBe('no-store');
       expect(response.headers['x-content-type-options']).toBe('nosniff');
     }
-    const docs = await harness.app.inject({ method: 'GET', url: '/docs/' });
+    const docs = await file.harness.app.inject({ method: 'GET', url: '/docs/' });
     expect(docs.statusCode).toBe(200);
     expect(docs.headers['content-security-policy']).toContain("frame-ancestors 'none'");
     expect(docs.headers['x-frame-options']).toBe('DENY');

@@ -1,13 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { client, PASSWORD, uniqueEmail } from './helpers/client.js';
-import { type Harness, startHarness } from './helpers/harness.js';
+import { expect, it } from 'vitest';
+import { PASSWORD, uniqueEmail } from './helpers/client.js';
+import { useHarness } from './helpers/harness.js';
 
-let harness: Harness;
-
-beforeAll(async () => {
-  harness = await startHarness();
-});
-afterAll(() => harness.close());
+const file = useHarness();
 
 function tokenFrom(links: string[], page: string): string {
   const link = links.find((l) => l.startsWith(`http://tokenpool.test/${page}?token=`));
@@ -17,33 +12,32 @@ function tokenFrom(links: string[], page: string): string {
 
 // The issue's "done when": every step of a new user's first day, each one visible in the audit log.
 it('register, verify, log in, refresh, reset a forgotten password, log out — all in the audit log', async () => {
-  const api = client(harness.app);
   const email = uniqueEmail('journey');
-  const { id: userId } = await api.register(email);
+  const { id: userId } = await file.api.register(email);
 
-  const welcome = await harness.mailbox.waitFor(email, 'Welcome');
-  expect((await api.post('/auth/verify-email', { token: tokenFrom(welcome.links, 'verify-email') })).statusCode).toBe(
-    204,
-  );
+  const welcome = await file.harness.mailbox.waitFor(email, 'Welcome');
+  expect(
+    (await file.api.post('/auth/verify-email', { token: tokenFrom(welcome.links, 'verify-email') })).statusCode,
+  ).toBe(204);
 
-  const first = await api.login(email);
-  const refreshed = (await api.post('/auth/refresh', { refreshToken: first.refreshToken })).json();
+  const first = await file.api.login(email);
+  const refreshed = (await file.api.post('/auth/refresh', { refreshToken: first.refreshToken })).json();
   expect(refreshed.accessToken).toEqual(expect.any(String));
 
-  expect((await api.post('/auth/forgot-password', { email })).statusCode).toBe(202);
-  const reset = await harness.mailbox.waitFor(email, 'Reset');
+  expect((await file.api.post('/auth/forgot-password', { email })).statusCode).toBe(202);
+  const reset = await file.harness.mailbox.waitFor(email, 'Reset');
   const newPassword = `${PASSWORD} 2`;
-  const resetAnswer = await api.post('/auth/reset-password', {
+  const resetAnswer = await file.api.post('/auth/reset-password', {
     token: tokenFrom(reset.links, 'reset-password'),
     password: newPassword,
   });
   expect(resetAnswer.statusCode).toBe(204);
 
-  const second = await api.login(email, newPassword);
-  expect((await api.post('/auth/logout', undefined, second.accessToken)).statusCode).toBe(204);
+  const second = await file.api.login(email, newPassword);
+  expect((await file.api.post('/auth/logout', undefined, second.accessToken)).statusCode).toBe(204);
 
-  const third = await api.login(email, newPassword);
-  const log = (await api.get('/logs?pageSize=100', third.accessToken)).json();
+  const third = await file.api.login(email, newPassword);
+  const log = (await file.api.get('/logs?pageSize=100', third.accessToken)).json();
   expect(log.data.every((entry: { userId: string }) => entry.userId === userId)).toBe(true);
   expect(log.data.map((entry: { action: string }) => entry.action).reverse()).toEqual([
     'user.registered',

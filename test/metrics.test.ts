@@ -1,23 +1,21 @@
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { signInAdmin } from './helpers/admin.js';
-import { client, expectProblem } from './helpers/client.js';
-import { type Harness, startHarness } from './helpers/harness.js';
+import { expectProblem } from './helpers/client.js';
+import { useHarness } from './helpers/harness.js';
 import { importFile } from './helpers/imports.js';
 import { waitFor } from './helpers/processes.js';
 
 const METRICS_TOKEN = 'a-metrics-token-for-tests';
-let harness: Harness;
+const file = useHarness({ TOKEN_POOL_SIZE: '3', METRICS_TOKEN });
 let admin: { accessToken: string };
 
 beforeAll(async () => {
-  harness = await startHarness({ TOKEN_POOL_SIZE: '3', METRICS_TOKEN });
-  admin = await signInAdmin(harness);
+  admin = await signInAdmin(file.harness);
 });
-afterAll(() => harness.close());
 
 async function scrape(): Promise<string> {
-  const response = await harness.app.inject({
+  const response = await file.harness.app.inject({
     method: 'GET',
     url: '/metrics',
     headers: { authorization: `Bearer ${METRICS_TOKEN}` },
@@ -35,24 +33,25 @@ function sample(text: string, series: string): number | undefined {
 
 describe('GET /metrics', () => {
   it('needs the metrics token when one is set', async () => {
-    expectProblem(await harness.app.inject({ method: 'GET', url: '/metrics' }), 401);
+    expectProblem(await file.harness.app.inject({ method: 'GET', url: '/metrics' }), 401);
     expectProblem(
-      await harness.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer wrong' } }),
+      await file.harness.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer wrong' } }),
       401,
     );
   });
 
   it('shows the pool, lease outcomes and ends, imports, jobs, HTTP latency and dependencies', async () => {
-    const api = client(harness.app);
-    const lease = (userId: string) => api.post('/tokens/lease', { userId }, admin.accessToken);
+    const lease = (userId: string) => file.api.post('/tokens/lease', { userId }, admin.accessToken);
     const holders = Array.from({ length: 4 }, () => crypto.randomUUID());
     const leased = [];
     for (const holder of holders) leased.push((await lease(holder)).json());
     await lease(holders[3] as string);
-    expect((await api.post(`/tokens/${leased[3].tokenId}/release`, undefined, admin.accessToken)).statusCode).toBe(200);
+    expect((await file.api.post(`/tokens/${leased[3].tokenId}/release`, undefined, admin.accessToken)).statusCode).toBe(
+      200,
+    );
     await lease(crypto.randomUUID());
     const tag = Date.now();
-    await importFile(harness.app, admin.accessToken, `name,email\nA,a${tag}@example.com\nB,not-an-email\n`);
+    await importFile(file.harness.app, admin.accessToken, `name,email\nA,a${tag}@example.com\nB,not-an-email\n`);
 
     // The job's run is counted once its handler has returned, a moment after the import reads as
     // completed: the scrape waits for it.

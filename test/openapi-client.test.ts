@@ -59,13 +59,13 @@ async function readUntil(body: ReadableStream<Uint8Array>, wanted: (message: Mes
   }
 }
 
-const context = useHarness();
+const file = useHarness();
 let served: Document;
 let baseUrl: string;
 
 beforeAll(async () => {
-  served = (await context.harness.app.inject({ method: 'GET', url: '/openapi.json' })).json();
-  baseUrl = await context.harness.app.listen({ port: 0, host: '127.0.0.1' });
+  served = (await file.harness.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+  baseUrl = await file.harness.app.listen({ port: 0, host: '127.0.0.1' });
 });
 
 describe('the committed OpenAPI document', () => {
@@ -80,7 +80,7 @@ describe('the committed OpenAPI document', () => {
 
 describe('a client generated from the document', () => {
   it('takes a user through the API', { timeout: 60_000 }, async () => {
-    const { harness } = context;
+    const { harness } = file;
     const api = createClient<paths>({ baseUrl });
     let accessToken: string | undefined;
     api.use({
@@ -172,7 +172,7 @@ describe('a client generated from the document', () => {
 
 describe('a client generated from the document, signed in as an admin', () => {
   it('imports users and follows the import to its end', { timeout: 60_000 }, async () => {
-    const admin = await signInAdmin(context.harness);
+    const admin = await signInAdmin(file.harness);
     const api = createClient<paths>({ baseUrl, headers: { authorization: `Bearer ${admin.accessToken}` } });
     const csv = `name,email\nGrace Hopper,${uniqueEmail('grace')}\nNo Address,not-an-e-mail\n`;
 

@@ -1,9 +1,8 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../src/infra/http/errors.js';
 import { signInAdmin } from './helpers/admin.js';
-import { client } from './helpers/client.js';
-import { type Harness, startHarness } from './helpers/harness.js';
+import { useHarness } from './helpers/harness.js';
 
 // Requests made from the OpenAPI document's own schemas: valid values, values on and past every
 // bound, and hostile ones (control characters, wrong types, huge numbers, bad encodings), for every
@@ -178,18 +177,16 @@ function requestFor(operation: Operation): fc.Arbitrary<FuzzRequest> {
     });
 }
 
-let harness: Harness;
+const file = useHarness({}, { workers: false });
 let tokens: Record<Credential, string | undefined>;
 let operations: Operation[];
 
 beforeAll(async () => {
-  harness = await startHarness({}, { workers: false });
-  const admin = await signInAdmin(harness);
-  const user = await client(harness.app).signUp();
+  const admin = await signInAdmin(file.harness);
+  const user = await file.api.signUp();
   tokens = { none: undefined, garbage: 'eyJhbGciOiJub25lIn0.e30.', user: user.accessToken, admin: admin.accessToken };
-  operations = operationsOf((await harness.app.inject({ method: 'GET', url: '/openapi.json' })).json());
+  operations = operationsOf((await file.harness.app.inject({ method: 'GET', url: '/openapi.json' })).json());
 });
-afterAll(() => harness.close());
 
 describe('requests generated from the OpenAPI document', () => {
   it('never get a 5xx, and every error is a problem document', { timeout: 120_000 }, async () => {
@@ -198,7 +195,7 @@ describe('requests generated from the OpenAPI document', () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...operations).chain(requestFor), async (request) => {
         const token = tokens[request.credential];
-        const response = await harness.app.inject({
+        const response = await file.harness.app.inject({
           method: request.method as 'GET',
           url: request.url,
           headers: token ? { authorization: `Bearer ${token}` } : {},

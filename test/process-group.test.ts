@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInAdmin } from './helpers/admin.js';
 import { testEnvironment } from './helpers/environment.js';
-import { type Harness, startHarness } from './helpers/harness.js';
+import { useHarness } from './helpers/harness.js';
 import { type ServiceProcess, startProcess, waitFor } from './helpers/processes.js';
 
 /** One request on a connection of its own, so the group's processes share them out. */
@@ -37,18 +37,20 @@ const alive = (pid: number) => {
 };
 
 describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('api with WEB_CONCURRENCY=2', () => {
-  let harness: Harness;
+  const block = useHarness({ TOKEN_POOL_SIZE: '10' }, { workers: false });
   let group: ServiceProcess;
   let token: string;
 
   beforeAll(async () => {
-    harness = await startHarness({ TOKEN_POOL_SIZE: '10' }, { workers: false });
-    token = (await signInAdmin(harness)).accessToken;
-    group = await startProcess('api', { ...harness.env, WEB_CONCURRENCY: '2', SHUTDOWN_TIMEOUT_MS: '10000' }, 'info');
+    token = (await signInAdmin(block.harness)).accessToken;
+    group = await startProcess(
+      'api',
+      { ...block.harness.env, WEB_CONCURRENCY: '2', SHUTDOWN_TIMEOUT_MS: '10000' },
+      'info',
+    );
   });
   afterAll(async () => {
     await group.stop('SIGKILL');
-    await harness.close();
   });
 
   const lease = () => post(`${group.url}/api/v1/tokens/lease`, token, { userId: crypto.randomUUID() });
@@ -99,7 +101,7 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('api wit
   });
 
   it('has each worker serve its own metrics and health on WORKER_PORT', async () => {
-    const worker = await startProcess('worker', { ...harness.env, METRICS_TOKEN: 'a-metrics-token-for-workers' });
+    const worker = await startProcess('worker', { ...block.harness.env, METRICS_TOKEN: 'a-metrics-token-for-workers' });
     try {
       expect((await fetch(`${worker.url}/health/ready`)).status).toBe(200);
       expect((await fetch(`${worker.url}/metrics`)).status).toBe(401);

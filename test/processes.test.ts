@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, uniqueEmail } from './helpers/client.js';
 import { testEnvironment } from './helpers/environment.js';
-import { type Harness, startHarness } from './helpers/harness.js';
+import { useHarness } from './helpers/harness.js';
 import { outboxMailbox } from './helpers/mailbox.js';
 import { runCli, type ServiceProcess, startProcess } from './helpers/processes.js';
 
@@ -111,29 +111,27 @@ describe('serve on the embedded defaults', () => {
 });
 
 describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('api and worker processes', () => {
-  let harness: Harness;
+  const block = useHarness({ LOGIN_RATE_LIMIT: '4' });
   const services: ServiceProcess[] = [];
   let apiA: ServiceProcess;
   let apiB: ServiceProcess;
 
   beforeAll(async () => {
-    harness = await startHarness({ LOGIN_RATE_LIMIT: '4' });
     // The harness's own process runs no workers here: only the worker process may send the mail.
-    await harness.runtime.queue.close();
-    const env = { ...harness.env, LOG_LEVEL: 'warn' };
+    await block.harness.runtime.queue.close();
+    const env = { ...block.harness.env, LOG_LEVEL: 'warn' };
     apiA = await startProcess('api', env);
     apiB = await startProcess('api', { ...env, ADMIN_EMAIL: undefined });
     services.push(apiA, apiB, await startProcess('worker', env));
   });
   afterAll(async () => {
     for (const service of services) await service.stop('SIGKILL');
-    await harness.close();
   });
 
   it('queues the welcome e-mail in one process and sends it from the worker', async () => {
     const email = uniqueEmail('multi');
     expect((await post(apiA.url, '/auth/register', { name: 'Multi', email, password: PASSWORD })).status).toBe(201);
-    const mail = await harness.mailbox.waitFor(email, 'Welcome', 15_000);
+    const mail = await block.harness.mailbox.waitFor(email, 'Welcome', 15_000);
     expect(mail.links[0]).toMatch(/verify-email\?token=/);
   });
 

@@ -2,28 +2,25 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../src/infra/db/database.js';
 import { signInAdmin } from './helpers/admin.js';
-import { client } from './helpers/client.js';
 import { testEnvironment } from './helpers/environment.js';
-import { type Harness, startHarness } from './helpers/harness.js';
+import { useHarness } from './helpers/harness.js';
 import { type AnsweredLease, expectPoolInvariants } from './helpers/pool-invariants.js';
 import { type ServiceProcess, startProcess } from './helpers/processes.js';
 
 const POOL = 10;
 
 describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('the pool across api processes', () => {
-  let harness: Harness;
+  const block = useHarness({ TOKEN_POOL_SIZE: String(POOL) });
   let token: string;
   let apis: ServiceProcess[] = [];
 
   beforeAll(async () => {
-    harness = await startHarness({ TOKEN_POOL_SIZE: String(POOL) });
-    token = (await signInAdmin(harness)).accessToken;
-    const env = { ...harness.env, LOG_LEVEL: 'warn' };
+    token = (await signInAdmin(block.harness)).accessToken;
+    const env = { ...block.harness.env, LOG_LEVEL: 'warn' };
     apis = await Promise.all([startProcess('api', env), startProcess('api', env)]);
   });
   afterAll(async () => {
     for (const api of apis) await api.stop('SIGKILL');
-    await harness.close();
   });
 
   const lease = (api: ServiceProcess, userId: string) =>
@@ -40,7 +37,7 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('the poo
     const statuses = responses.map((response) => response.status);
     expect(statuses.filter((status) => status !== 201)).toEqual([]);
     const leases = (await Promise.all(responses.map((response) => response.json()))) as AnsweredLease[];
-    await expectPoolInvariants(harness.runtime.database.db, POOL, leases);
+    await expectPoolInvariants(block.harness.runtime.database.db, POOL, leases);
     // Evictions chain: all but the last POOL leases were evicted by a later one.
     const evicted = new Set(leases.map((l) => (l as AnsweredLease & { evictedUserId: string | null }).evictedUserId));
     evicted.delete(null);
@@ -110,7 +107,7 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('the poo
 
   it('ends a stream in one process within two seconds of its session ending in the other', async () => {
     const [a, b] = apis as [ServiceProcess, ServiceProcess];
-    const user = await client(harness.app).signUp();
+    const user = await block.api.signUp();
     const stream = await fetch(`${b.url}/api/v1/tokens/events`, {
       headers: { authorization: `Bearer ${user.accessToken}` },
     });
@@ -145,7 +142,7 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('the poo
     expect(answered.length).toBeGreaterThan(0);
     expect(answered.every((a) => a.status === 201)).toBe(true);
     await expectPoolInvariants(
-      harness.runtime.database.db,
+      block.harness.runtime.database.db,
       POOL,
       answered.map((a) => a.body as AnsweredLease),
     );

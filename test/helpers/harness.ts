@@ -56,10 +56,6 @@ async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
   await redis.quit();
 }
 
-/**
- * Starts the service as one process would, on real PostgreSQL, Redis and SMTP when the suite has
- * them, otherwise on the embedded defaults (PGlite, in-process jobs, `.eml` outbox).
- */
 interface HarnessOptions {
   /** Start the background workers and the expiry sweep (default true). */
   workers?: boolean;
@@ -69,6 +65,10 @@ interface HarnessOptions {
   environment?: (env: EnvInput) => EnvInput;
 }
 
+/**
+ * Starts the service as one process would, on real PostgreSQL, Redis and SMTP when the suite has
+ * them, otherwise on the embedded defaults (PGlite, in-process jobs, `.eml` outbox).
+ */
 export async function startHarness(overrides: EnvInput = {}, options: HarnessOptions = {}): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tokenpool-test-'));
   const database = await createTestDatabase();
@@ -122,21 +122,28 @@ export async function startHarness(overrides: EnvInput = {}, options: HarnessOpt
   return harness;
 }
 
-export interface FileContext {
+export interface HarnessContext {
   harness: Harness;
   api: ReturnType<typeof client>;
 }
 
 /**
- * One harness for a whole test file: started before its first test, closed after its last. The
- * fields are filled in by then; read them inside tests and hooks.
+ * One harness for a whole test file, or, called inside a `describe`, for that block: started before
+ * its first test, closed after its last. The fields are filled in by then; read them inside tests
+ * and hooks. Further setup goes in a `beforeAll` registered after this call (hooks run in that
+ * order, and their `afterAll`s in reverse, so the harness is closed last).
+ *
+ * This is how a test gets a harness. Call `startHarness` directly only in a test that needs one of
+ * its own: a different environment for that one test, a restart, a fault proxy in front of its
+ * database or Redis. Such a test closes it itself.
  */
-export function useHarness(overrides: EnvInput = {}, options: HarnessOptions = {}): FileContext {
-  const context = {} as FileContext;
+export function useHarness(overrides: EnvInput = {}, options: HarnessOptions = {}): HarnessContext {
+  const context = {} as HarnessContext;
   beforeAll(async () => {
     context.harness = await startHarness(overrides, options);
     context.api = client(context.harness.app);
   });
-  afterAll(() => context.harness.close());
+  // Undefined when the start failed: that failure is the one to report.
+  afterAll(() => context.harness?.close());
   return context;
 }

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEnvironment } from '../../../test/helpers/environment.js';
-import { type Harness, startHarness } from '../../../test/helpers/harness.js';
+import { useHarness } from '../../../test/helpers/harness.js';
 import { waitFor } from '../../../test/helpers/processes.js';
 import { type Db, queryRows } from '../db/database.js';
 import { createMetricsRegistry } from '../metrics/metrics.js';
@@ -28,7 +28,8 @@ const countedRuns = async (kind: string, outcome: string) =>
   (await counters.runs.get()).values.find((v) => v.labels.kind === kind && v.labels.outcome === outcome)?.value ?? 0;
 const FAST: RetryPolicy = { retryForMs: 60_000, backoffMs: 20, maxBackoffMs: 40 };
 
-let harness: Harness;
+// Only its database: these tests build their own queues on it.
+const file = useHarness({}, { workers: false });
 let db: Db;
 const redisPrefix = `tokenpool-test-${randomBytes(6).toString('hex')}`;
 const redis = testEnvironment.redisUrl
@@ -36,11 +37,9 @@ const redis = testEnvironment.redisUrl
   : undefined;
 
 beforeAll(async () => {
-  // Only its database: these tests build their own queues on it.
-  harness = await startHarness({}, { workers: false });
-  db = harness.runtime.database.db;
+  db = file.harness.runtime.database.db;
   // The service's own relay would take these tests' jobs to its own queue.
-  await harness.runtime.queue.close();
+  await file.harness.runtime.queue.close();
 });
 afterAll(async () => {
   if (redis) {
@@ -48,7 +47,6 @@ afterAll(async () => {
     if (keys.length > 0) await redis.unlink(...keys);
     await redis.quit();
   }
-  await harness.close();
 });
 
 const jobRow = async (kind: string) =>

@@ -1,19 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signInAdmin } from '../../../test/helpers/admin.js';
-import { client, expectProblem, PASSWORD, uniqueEmail } from '../../../test/helpers/client.js';
-import { type Harness, startHarness } from '../../../test/helpers/harness.js';
+import { expectProblem, PASSWORD, uniqueEmail } from '../../../test/helpers/client.js';
+import { useHarness } from '../../../test/helpers/harness.js';
 
-let harness: Harness;
 const LIMIT = 3;
 const PER_IP = 12;
-
-beforeAll(async () => {
-  harness = await startHarness({ LOGIN_RATE_LIMIT: String(LIMIT), AUTH_RATE_LIMIT: String(PER_IP) });
-});
-afterAll(() => harness.close());
+const file = useHarness({ LOGIN_RATE_LIMIT: String(LIMIT), AUTH_RATE_LIMIT: String(PER_IP) });
 
 function login(email: string, ip: string, password = 'wrong password') {
-  return harness.app.inject({
+  return file.harness.app.inject({
     method: 'POST',
     url: '/api/v1/auth/login',
     remoteAddress: ip,
@@ -23,7 +18,7 @@ function login(email: string, ip: string, password = 'wrong password') {
 
 async function registered(): Promise<string> {
   const email = uniqueEmail();
-  await client(harness.app).register(email);
+  await file.api.register(email);
   return email;
 }
 
@@ -70,7 +65,7 @@ describe('per-address limits on the public routes that cost work', () => {
   it('limits forgot-password per address and per e-mail', async () => {
     const email = uniqueEmail();
     const forgot = () =>
-      harness.app.inject({
+      file.harness.app.inject({
         method: 'POST',
         url: '/api/v1/auth/forgot-password',
         remoteAddress: '10.0.5.1',
@@ -87,11 +82,11 @@ describe('per-address limits on the public routes that cost work', () => {
       ['/api/v1/auth/verify-email', () => ({ token: 'not-a-real-token' })],
       ['/api/v1/auth/refresh', () => ({ refreshToken: 'not-a-real-token' })],
     ] as const) {
-      const send = () => harness.app.inject({ method: 'POST', url, remoteAddress: '10.0.6.1', payload: body() });
+      const send = () => file.harness.app.inject({ method: 'POST', url, remoteAddress: '10.0.6.1', payload: body() });
       for (let i = 0; i < PER_IP; i += 1) expect((await send()).statusCode, url).toBeLessThan(429);
       expectProblem(await send(), 429, 'RATE_LIMITED');
       // Another address is not affected.
-      const other = await harness.app.inject({ method: 'POST', url, remoteAddress: '10.0.6.2', payload: body() });
+      const other = await file.harness.app.inject({ method: 'POST', url, remoteAddress: '10.0.6.2', payload: body() });
       expect(other.statusCode, url).toBeLessThan(429);
     }
   });
@@ -99,16 +94,15 @@ describe('per-address limits on the public routes that cost work', () => {
 
 describe('change-password', () => {
   it('limits wrong current passwords per session and audits each one', async () => {
-    const api = client(harness.app);
-    const user = await api.signUp();
+    const user = await file.api.signUp();
     const change = (currentPassword: string) =>
-      api.post('/auth/change-password', { currentPassword, newPassword: 'a new password 1' }, user.accessToken);
+      file.api.post('/auth/change-password', { currentPassword, newPassword: 'a new password 1' }, user.accessToken);
     for (let i = 0; i < 5; i += 1) expectProblem(await change(`guess ${i}`), 400, 'VALIDATION_FAILED');
     // The right one is refused too now: the session is spent on guesses.
     expectProblem(await change(PASSWORD), 429, 'RATE_LIMITED');
-    const admin = await signInAdmin(harness);
+    const admin = await signInAdmin(file.harness);
     const logged = (
-      await api.get(`/logs?action=auth.password_change_failed&userId=${user.user.id}`, admin.accessToken)
+      await file.api.get(`/logs?action=auth.password_change_failed&userId=${user.user.id}`, admin.accessToken)
     ).json();
     expect(logged.meta.total).toBe(5);
   });

@@ -1,27 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, PASSWORD } from '../../../test/helpers/client.js';
-import { type Harness, startHarness } from '../../../test/helpers/harness.js';
+import { describe, expect, it } from 'vitest';
+import { PASSWORD } from '../../../test/helpers/client.js';
+import { useHarness } from '../../../test/helpers/harness.js';
 
-let harness: Harness;
-let api: ReturnType<typeof client>;
-
-beforeAll(async () => {
-  harness = await startHarness();
-  api = client(harness.app);
-});
-afterAll(() => harness.close());
+const file = useHarness();
 
 /** Opens the pool's event stream in this session; resolves when the service ends it. */
 function openStream(accessToken: string) {
-  return harness.app
+  return file.harness.app
     .inject({ method: 'GET', url: '/api/v1/tokens/events', headers: { authorization: `Bearer ${accessToken}` } })
     .then((response) => ({ response }));
 }
 
 describe('an event stream ends with its session', () => {
   it('at logout, within two seconds, while another session of the user keeps its stream', async () => {
-    const user = await api.signUp();
-    const other = await api.login(user.email);
+    const user = await file.api.signUp();
+    const other = await file.api.login(user.email);
     const ending = openStream(user.accessToken);
     let otherEnded = false;
     const staying = openStream(other.accessToken).then((result) => {
@@ -30,14 +23,14 @@ describe('an event stream ends with its session', () => {
     });
     await new Promise((resolve) => setTimeout(resolve, 300));
     const loggedOutAt = Date.now();
-    expect((await api.post('/auth/logout', undefined, user.accessToken)).statusCode).toBe(204);
+    expect((await file.api.post('/auth/logout', undefined, user.accessToken)).statusCode).toBe(204);
     const { response } = await ending;
     expect(Date.now() - loggedOutAt).toBeLessThan(2500);
     expect(response.body).toContain(': connected');
     expect(otherEnded).toBe(false);
     // A password change ends every other session: the second stream goes too.
-    const fresh = await api.login(user.email);
-    const changed = await api.post(
+    const fresh = await file.api.login(user.email);
+    const changed = await file.api.post(
       '/auth/change-password',
       { currentPassword: PASSWORD, newPassword: 'another password 2' },
       fresh.accessToken,

@@ -1,31 +1,27 @@
 import { Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { signInAdmin } from '../../../test/helpers/admin.js';
-import { client, expectProblem } from '../../../test/helpers/client.js';
-import { type Harness, startHarness } from '../../../test/helpers/harness.js';
+import { expectProblem } from '../../../test/helpers/client.js';
+import { useHarness } from '../../../test/helpers/harness.js';
 import { createLogger } from '../../infra/logger.js';
 
-let harness: Harness;
-let api: ReturnType<typeof client>;
-let address: string;
 const logLines: string[] = [];
+const sink = new Writable({
+  write(chunk: Buffer, _encoding, callback) {
+    logLines.push(chunk.toString());
+    callback();
+  },
+});
+const file = useHarness({}, { logger: createLogger('info', sink) });
+let address: string;
 
 beforeAll(async () => {
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      logLines.push(chunk.toString());
-      callback();
-    },
-  });
-  harness = await startHarness({}, { logger: createLogger('info', sink) });
-  api = client(harness.app);
-  address = await harness.app.listen({ port: 0, host: '127.0.0.1' });
+  address = await file.harness.app.listen({ port: 0, host: '127.0.0.1' });
 });
-afterAll(() => harness.close());
 
 async function ticketFor(accessToken: string): Promise<string> {
-  const response = await api.post('/auth/stream-ticket', undefined, accessToken);
+  const response = await file.api.post('/auth/stream-ticket', undefined, accessToken);
   expect(response.statusCode, response.body).toBe(201);
   expect(response.json().expiresIn).toBe(30);
   return response.json().ticket;
@@ -47,11 +43,11 @@ async function openStream(path: string, ticket: string): Promise<{ status: numbe
 
 describe('stream tickets', () => {
   it('are given only to a signed-in caller', async () => {
-    expectProblem(await api.post('/auth/stream-ticket'), 401);
+    expectProblem(await file.api.post('/auth/stream-ticket'), 401);
   });
 
   it('open one stream once, and stay out of the logs', async () => {
-    const user = await api.signUp();
+    const user = await file.api.signUp();
     const ticket = await ticketFor(user.accessToken);
     const opened = await openStream('/tokens/events', ticket);
     expect(opened).toMatchObject({ status: 200, type: expect.stringMatching(/^text\/event-stream/) });
@@ -69,35 +65,37 @@ describe('stream tickets', () => {
   });
 
   it('of two requests racing with one ticket, exactly one opens the stream', async () => {
-    const user = await api.signUp();
+    const user = await file.api.signUp();
     const ticket = await ticketFor(user.accessToken);
     const results = await Promise.all(Array.from({ length: 8 }, () => openStream('/tokens/events', ticket)));
     expect(results.map((result) => result.status).sort()).toEqual([200, 401, 401, 401, 401, 401, 401, 401]);
   });
 
   it('end with their session and their lifetime', async () => {
-    const user = await api.signUp();
+    const user = await file.api.signUp();
     const beforeLogout = await ticketFor(user.accessToken);
-    expect((await api.post('/auth/logout', undefined, user.accessToken)).statusCode).toBe(204);
+    expect((await file.api.post('/auth/logout', undefined, user.accessToken)).statusCode).toBe(204);
     expect((await openStream('/tokens/events', beforeLogout)).status).toBe(401);
 
-    const other = await api.signUp();
+    const other = await file.api.signUp();
     const stale = await ticketFor(other.accessToken);
-    await harness.runtime.database.db.execute(sql`update stream_tickets set expires_at = now() - interval '1 second'`);
+    await file.harness.runtime.database.db.execute(
+      sql`update stream_tickets set expires_at = now() - interval '1 second'`,
+    );
     expect((await openStream('/tokens/events', stale)).status).toBe(401);
     expect((await openStream('/tokens/events', 'not-a-ticket')).status).toBe(401);
   });
 
   it("keep the route's role: a user's ticket does not open an import's stream", async () => {
-    const admin = await signInAdmin(harness);
-    const user = await api.signUp();
+    const admin = await signInAdmin(file.harness);
+    const user = await file.api.signUp();
     const missing = '00000000-0000-4000-8000-000000000000';
     expect((await openStream(`/users/imports/${missing}/events`, await ticketFor(user.accessToken))).status).toBe(403);
     expect((await openStream(`/users/imports/${missing}/events`, await ticketFor(admin.accessToken))).status).toBe(404);
   });
 
   it('are not accepted where a route takes only the Authorization header', async () => {
-    const user = await api.signUp();
+    const user = await file.api.signUp();
     const ticket = await ticketFor(user.accessToken);
     const response = await fetch(`${address}/api/v1/users/me?ticket=${ticket}`);
     expect(response.status).toBe(401);

@@ -1,23 +1,21 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { signInAdmin } from '../../../test/helpers/admin.js';
-import { client, expectProblem, PASSWORD } from '../../../test/helpers/client.js';
-import { type Harness, startHarness } from '../../../test/helpers/harness.js';
+import { expectProblem, PASSWORD } from '../../../test/helpers/client.js';
+import { useHarness } from '../../../test/helpers/harness.js';
 import { generateCsv, type ImportView, importFile, upload } from '../../../test/helpers/imports.js';
 import { queryRows } from '../../infra/db/database.js';
 
-let harness: Harness;
+const file = useHarness({ MAX_UPLOAD_BYTES: String(2 * 1024 * 1024) });
 let admin: { accessToken: string };
 
 beforeAll(async () => {
-  harness = await startHarness({ MAX_UPLOAD_BYTES: String(2 * 1024 * 1024) });
-  admin = await signInAdmin(harness);
+  admin = await signInAdmin(file.harness);
 });
-afterAll(() => harness.close());
 
 async function userByEmail(email: string) {
   const [row] = await queryRows<{ name: string; birthDate: string | null; passwordHash: string | null }>(
-    harness.runtime.database.db,
+    file.harness.runtime.database.db,
     sql`select name, birth_date::text as "birthDate", password_hash as "passwordHash" from users where email = ${email}`,
   );
   return row;
@@ -31,7 +29,7 @@ describe('importing a CSV', () => {
       'João Souza,joao@example.com,1985-12-01',
       'Sem Data,semdata@example.com,',
     ].join('\n');
-    const result = await importFile(harness.app, admin.accessToken, csv);
+    const result = await importFile(file.harness.app, admin.accessToken, csv);
     expect(result).toMatchObject({
       status: 'completed',
       totalRows: 3,
@@ -49,10 +47,7 @@ describe('importing a CSV', () => {
     });
     expect(await userByEmail('joao@example.com')).toMatchObject({ name: 'João Souza', birthDate: '1985-12-01' });
     expect(await userByEmail('semdata@example.com')).toMatchObject({ birthDate: null });
-    expectProblem(
-      await client(harness.app).post('/auth/login', { email: 'maria@example.com', password: PASSWORD }),
-      401,
-    );
+    expectProblem(await file.api.post('/auth/login', { email: 'maria@example.com', password: PASSWORD }), 401);
   });
 
   it('reads `;` with a BOM and CRLF, Latin-1 accents and quoted fields holding delimiters and line breaks', async () => {
@@ -60,7 +55,7 @@ describe('importing a CSV', () => {
       'nome;email;birthDate\r\n"Conceição; da Silva";conceicao@example.com;2001-02-03\r\n"Gonçalo\r\nAraújo";goncalo@example.com;\r\n',
       'latin1',
     );
-    const result = await importFile(harness.app, admin.accessToken, latin1);
+    const result = await importFile(file.harness.app, admin.accessToken, latin1);
     expect(result).toMatchObject({ status: 'completed', createdRows: 2, invalidRows: 0 });
     expect((await userByEmail('conceicao@example.com'))?.name).toBe('Conceição; da Silva');
     expect((await userByEmail('goncalo@example.com'))?.name).toBe('Gonçalo\nAraújo');
@@ -69,7 +64,7 @@ describe('importing a CSV', () => {
       Buffer.from([0xef, 0xbb, 0xbf]),
       Buffer.from('E-mail;Nome\r\nrene@example.com;"René ""the best"" Ñúñez"\r\n'),
     ]);
-    expect(await importFile(harness.app, admin.accessToken, utf8)).toMatchObject({
+    expect(await importFile(file.harness.app, admin.accessToken, utf8)).toMatchObject({
       status: 'completed',
       createdRows: 1,
     });
@@ -90,7 +85,7 @@ describe('importing a CSV', () => {
       'Good Two,good2@example.com,', // 10
       '=HYPERLINK(1),formula,', // 11
     ].join('\n');
-    const result = await importFile(harness.app, admin.accessToken, csv);
+    const result = await importFile(file.harness.app, admin.accessToken, csv);
     expect(result).toMatchObject({
       status: 'completed',
       processedRows: 8,
@@ -104,7 +99,7 @@ describe('importing a CSV', () => {
     expect(result.errors[2]?.message).toMatch(/name is empty/);
     expect(result.errors[3]?.message).toMatch(/does not exist/);
 
-    const errorsCsv = await harness.app.inject({
+    const errorsCsv = await file.harness.app.inject({
       method: 'GET',
       url: `/api/v1/users/imports/${(result as ImportView & { id: string }).id}/errors.csv`,
       headers: { authorization: `Bearer ${admin.accessToken}` },
@@ -117,7 +112,7 @@ describe('importing a CSV', () => {
   });
 
   it('counts duplicates, within the file and against the database, without inserting twice', async () => {
-    await client(harness.app).register('already@example.com');
+    await file.api.register('already@example.com');
     const csv = [
       'name,email',
       'A,dup@example.com',
@@ -125,23 +120,23 @@ describe('importing a CSV', () => {
       'C,already@example.com',
       'D,fresh@example.com',
     ].join('\n');
-    const result = await importFile(harness.app, admin.accessToken, csv);
+    const result = await importFile(file.harness.app, admin.accessToken, csv);
     expect(result).toMatchObject({ status: 'completed', createdRows: 2, duplicateRows: 2, invalidRows: 0 });
     expect((await userByEmail('dup@example.com'))?.name).toBe('A');
   });
 
   it('fails an import whose file has no e-mail column, with the reason, and logs it', async () => {
-    const result = await importFile(harness.app, admin.accessToken, 'name,phone\nAna,123\n');
+    const result = await importFile(file.harness.app, admin.accessToken, 'name,phone\nAna,123\n');
     expect(result.status).toBe('failed');
     expect(result.failureReason).toMatch(/no email \(or e-mail\) column/);
-    const log = (await client(harness.app).get('/logs?action=import.failed', admin.accessToken)).json();
+    const log = (await file.api.get('/logs?action=import.failed', admin.accessToken)).json();
     expect(log.data[0]).toMatchObject({ action: 'import.failed', userId: null });
   });
 
   it('imports two files at once, each with its own exact counts', async () => {
     const [a, b] = await Promise.all([
-      importFile(harness.app, admin.accessToken, generateCsv(3000)),
-      importFile(harness.app, admin.accessToken, generateCsv(2000)),
+      importFile(file.harness.app, admin.accessToken, generateCsv(3000)),
+      importFile(file.harness.app, admin.accessToken, generateCsv(2000)),
     ]);
     expect(a).toMatchObject({ status: 'completed', createdRows: 3000, processedRows: 3000 });
     expect(b).toMatchObject({ status: 'completed', createdRows: 2000, processedRows: 2000 });
@@ -150,47 +145,44 @@ describe('importing a CSV', () => {
 
 describe('the upload', () => {
   it('answers 202 with Location, queues the import and logs import.queued', async () => {
-    const response = await upload(harness.app, admin.accessToken, 'name,email\nX,x@example.com\n');
+    const response = await upload(file.harness.app, admin.accessToken, 'name,email\nX,x@example.com\n');
     expect(response.statusCode, response.body).toBe(202);
     const body = response.json();
     expect(body).toMatchObject({ status: 'queued', fileName: 'users.csv', percent: 0 });
     expect(response.headers.location).toBe(`/api/v1/users/imports/${body.id}`);
-    const log = (await client(harness.app).get('/logs?action=import.queued', admin.accessToken)).json();
+    const log = (await file.api.get('/logs?action=import.queued', admin.accessToken)).json();
     expect(log.meta.total).toBeGreaterThan(0);
   });
 
   it('refuses content that is not text, files over MAX_UPLOAD_BYTES, a missing file and non-admins', async () => {
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
-    expectProblem(await upload(harness.app, admin.accessToken, png, 'photo.png'), 415);
-    expectProblem(await upload(harness.app, admin.accessToken, Buffer.from('a,b\n\0\0\0binary')), 415);
+    expectProblem(await upload(file.harness.app, admin.accessToken, png, 'photo.png'), 415);
+    expectProblem(await upload(file.harness.app, admin.accessToken, Buffer.from('a,b\n\0\0\0binary')), 415);
     const huge = `name,email\n${'x'.repeat(2 * 1024 * 1024 + 10)}\n`;
-    expectProblem(await upload(harness.app, admin.accessToken, huge), 413);
-    const json = await client(harness.app).post('/users/imports', { file: 'nope' }, admin.accessToken);
+    expectProblem(await upload(file.harness.app, admin.accessToken, huge), 413);
+    const json = await file.api.post('/users/imports', { file: 'nope' }, admin.accessToken);
     expectProblem(json, 415);
-    const user = await client(harness.app).signUp();
-    expectProblem(await upload(harness.app, user.accessToken, 'name,email\n'), 403);
+    const user = await file.api.signUp();
+    expectProblem(await upload(file.harness.app, user.accessToken, 'name,email\n'), 403);
     const files = await queryRows<{ n: number }>(
-      harness.runtime.database.db,
+      file.harness.runtime.database.db,
       sql`select count(*)::int as n from user_imports where size_bytes > 2000000`,
     );
     expect(files[0]?.n).toBe(0);
   });
 
   it('lists imports newest first', async () => {
-    const page = (await client(harness.app).get('/users/imports?pageSize=2', admin.accessToken)).json();
+    const page = (await file.api.get('/users/imports?pageSize=2', admin.accessToken)).json();
     expect(page.data).toHaveLength(2);
     expect(Date.parse(page.data[0].createdAt)).toBeGreaterThanOrEqual(Date.parse(page.data[1].createdAt));
-    expectProblem(
-      await client(harness.app).get('/users/imports/00000000-0000-4000-8000-000000000000', admin.accessToken),
-      404,
-    );
+    expectProblem(await file.api.get('/users/imports/00000000-0000-4000-8000-000000000000', admin.accessToken), 404);
   });
 });
 
 describe('live progress', () => {
   it('streams the percentage rising over SSE and closes at the end', async () => {
-    const address = await harness.app.listen({ port: 0, host: '127.0.0.1' });
-    const response = await upload(harness.app, admin.accessToken, generateCsv(20_000));
+    const address = await file.harness.app.listen({ port: 0, host: '127.0.0.1' });
+    const response = await upload(file.harness.app, admin.accessToken, generateCsv(20_000));
     const { id } = response.json();
     const stream = await fetch(`${address}/api/v1/users/imports/${id}/events`, {
       headers: { authorization: `Bearer ${admin.accessToken}` },

@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signInAdmin } from '../../../test/helpers/admin.js';
-import { client } from '../../../test/helpers/client.js';
-import { startHarness, useHarness } from '../../../test/helpers/harness.js';
+import { useHarness } from '../../../test/helpers/harness.js';
 import { type AnsweredLease, expectPoolInvariants } from '../../../test/helpers/pool-invariants.js';
 
+// Invariants under concurrent leases and clears in one process; test/tokens-processes.test.ts races
+// leases across two api processes.
 const POOL = 10;
 const file = useHarness({ TOKEN_POOL_SIZE: String(POOL) });
 let admin: { accessToken: string };
@@ -49,39 +50,5 @@ describe('under concurrency', () => {
       POOL,
       answers.map((a) => a.json()),
     );
-  });
-});
-
-describe('a restart', () => {
-  it('keeps the pool, and the leases due while it was down end as expired, at their expiresAt, after it', async () => {
-    const short = await startHarness({ TOKEN_POOL_SIZE: '3', TOKEN_TTL_SECONDS: '1' });
-    try {
-      const boss = await signInAdmin(short);
-      const local = client(short.app);
-      const before = (await local.get('/tokens', boss.accessToken)).json().data.map((t: { id: string }) => t.id);
-      // One after another, so each takes a free token of the three and none evicts another: each
-      // token's latest lease is one of these, which is what the checks after the restart read.
-      const leases = [];
-      for (let i = 0; i < 3; i += 1) {
-        leases.push((await local.post('/tokens/lease', { userId: crypto.randomUUID() }, boss.accessToken)).json());
-      }
-      expect(leases.map((lease) => lease.evictedUserId)).toEqual([null, null, null]);
-      expect(new Set(leases.map((lease) => lease.tokenId)).size).toBe(3);
-      await short.restart();
-      const after = client(short.app);
-      expect((await after.get('/tokens', boss.accessToken)).json().data.map((t: { id: string }) => t.id)).toEqual(
-        before,
-      );
-      await expectPoolInvariants(short.runtime.database.db, 3, leases);
-      await new Promise((resolve) => setTimeout(resolve, 2200));
-      for (const lease of leases) {
-        const [last] = (await after.get(`/tokens/${lease.tokenId}/history`, boss.accessToken)).json().data;
-        expect(last).toMatchObject({ userId: lease.userId, endReason: 'expired', endedAt: lease.expiresAt });
-      }
-      const logged = (await after.get('/logs?action=token.expired', boss.accessToken)).json();
-      expect(logged.meta.total).toBe(3);
-    } finally {
-      await short.close();
-    }
   });
 });

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { signInAdmin } from '../../../test/helpers/admin.js';
-import { type Harness, startHarness } from '../../../test/helpers/harness.js';
+import { useHarness } from '../../../test/helpers/harness.js';
 import { injectDriver } from '../../../test/helpers/pool-driver.js';
 import {
   burstOnFullPool,
@@ -12,19 +12,21 @@ import {
 // The pool's rules in one process (PostgreSQL or PGlite, whichever the suite runs on), through the
 // routes and the batcher as the service runs them; test/pool-rules-processes.test.ts does the same
 // through two `api` processes.
-async function poolUnderTest(poolSize: number, ttlSeconds: number): Promise<{ harness: Harness; pool: PoolUnderTest }> {
-  const harness = await startHarness({ TOKEN_POOL_SIZE: String(poolSize), TOKEN_TTL_SECONDS: String(ttlSeconds) });
-  const admin = await signInAdmin(harness);
-  const driver = injectDriver(harness.app, admin.accessToken);
-  return { harness, pool: { driver, db: harness.runtime.database.db, poolSize, ttlSeconds } };
+
+/** A pool for the enclosing `describe`, on that block's harness; filled in before its first test. */
+function usePoolUnderTest(poolSize: number, ttlSeconds: number): { pool: PoolUnderTest } {
+  const block = useHarness({ TOKEN_POOL_SIZE: String(poolSize), TOKEN_TTL_SECONDS: String(ttlSeconds) });
+  const context = {} as { pool: PoolUnderTest };
+  beforeAll(async () => {
+    const admin = await signInAdmin(block.harness);
+    const driver = injectDriver(block.harness.app, admin.accessToken);
+    context.pool = { driver, db: block.harness.runtime.database.db, poolSize, ttlSeconds };
+  });
+  return context;
 }
 
 describe('a pool of 100 in one process', () => {
-  let context: Awaited<ReturnType<typeof poolUnderTest>>;
-  beforeAll(async () => {
-    context = await poolUnderTest(100, 120);
-  });
-  afterAll(() => context.harness.close());
+  const context = usePoolUnderTest(100, 120);
 
   it('never evicts in bursts of 90 and of 100 leases on an emptied pool', async () => {
     for (const count of [90, 100, 100]) await burstWithRoom(context.pool, count);
@@ -36,11 +38,7 @@ describe('a pool of 100 in one process', () => {
 });
 
 describe('random bursts on a small pool with a one-second lease, in one process', () => {
-  let context: Awaited<ReturnType<typeof poolUnderTest>>;
-  beforeAll(async () => {
-    context = await poolUnderTest(8, 1);
-  });
-  afterAll(() => context.harness.close());
+  const context = usePoolUnderTest(8, 1);
 
   it('keep every rule of the pool in every history', { timeout: 120_000 }, async () => {
     const seen = await checkRandomBursts(context.pool, { seed: 20261121, numRuns: 6, timeLimitMs: 60_000 });

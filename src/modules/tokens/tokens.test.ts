@@ -5,6 +5,9 @@ import { expectProblem } from '../../../test/helpers/client.js';
 import { useHarness } from '../../../test/helpers/harness.js';
 import { expectPoolInvariants } from '../../../test/helpers/pool-invariants.js';
 
+// The routes of tokens.routes.ts, one behaviour at a time. Beside this file: the expiry boundary
+// (tokens-expiry), the sweep and a restart (tokens.background), invariants and rules under bursts
+// (tokens-concurrency, tokens-rules); across processes, test/tokens-processes and pool-rules-processes.
 const POOL = 3;
 const file = useHarness({ TOKEN_POOL_SIZE: String(POOL) });
 let admin: { accessToken: string };

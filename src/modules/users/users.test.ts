@@ -1,38 +1,34 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, expectProblem } from '../../../test/helpers/client.js';
-import { type Harness, startHarness } from '../../../test/helpers/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem } from '../../../test/helpers/client.js';
+import { useHarness } from '../../../test/helpers/harness.js';
 
-let harness: Harness;
-let api: ReturnType<typeof client>;
+const file = useHarness();
 let token: string;
 let caller: { id: string; email: string };
 const created: string[] = [];
 
 beforeAll(async () => {
-  harness = await startHarness();
-  api = client(harness.app);
-  for (let i = 0; i < 12; i += 1) created.push((await api.register()).id);
-  caller = await api.register();
-  token = (await api.login(caller.email)).accessToken;
+  for (let i = 0; i < 12; i += 1) created.push((await file.api.register()).id);
+  caller = await file.api.register();
+  token = (await file.api.login(caller.email)).accessToken;
 });
-afterAll(() => harness.close());
 
 describe('GET /users/me', () => {
   it('answers the signed-in user', async () => {
-    const response = await api.get('/users/me', token);
+    const response = await file.api.get('/users/me', token);
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ id: caller.id, email: caller.email, role: 'user', birthDate: null });
   });
 
   it('needs a token', async () => {
-    expectProblem(await api.get('/users/me'), 401, 'UNAUTHENTICATED');
-    expect((await api.get('/users/me')).headers['www-authenticate']).toBe('Bearer');
+    expectProblem(await file.api.get('/users/me'), 401, 'UNAUTHENTICATED');
+    expect((await file.api.get('/users/me')).headers['www-authenticate']).toBe('Bearer');
   });
 });
 
 describe('GET /users', () => {
   it('pages 10 by default, newest first', async () => {
-    const response = await api.get('/users', token);
+    const response = await file.api.get('/users', token);
     expect(response.statusCode).toBe(200);
     const { data, meta } = response.json();
     expect(meta).toEqual({ page: 1, pageSize: 10, total: 13, totalPages: 2 });
@@ -42,17 +38,17 @@ describe('GET /users', () => {
   });
 
   it('answers the last partial page and an empty page past the end', async () => {
-    const last = (await api.get('/users?page=2', token)).json();
+    const last = (await file.api.get('/users?page=2', token)).json();
     expect(last.data).toHaveLength(3);
-    const past = (await api.get('/users?page=3', token)).json();
+    const past = (await file.api.get('/users?page=3', token)).json();
     expect(past).toEqual({ data: [], meta: { page: 3, pageSize: 10, total: 13, totalPages: 2 } });
-    const all = (await api.get('/users?pageSize=100', token)).json();
+    const all = (await file.api.get('/users?pageSize=100', token)).json();
     expect(all.data).toHaveLength(13);
   });
 
   it('rejects page and pageSize out of range', async () => {
     for (const query of ['page=0', 'pageSize=0', 'pageSize=101', 'page=abc', 'page=1.5']) {
-      const problem = expectProblem(await api.get(`/users?${query}`, token), 400, 'VALIDATION_FAILED');
+      const problem = expectProblem(await file.api.get(`/users?${query}`, token), 400, 'VALIDATION_FAILED');
       expect(problem.errors?.[0]?.field).toBe(query.split('=')[0]);
     }
   });
