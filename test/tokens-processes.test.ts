@@ -46,7 +46,7 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('the poo
     // Fences: each answer's is its lease in the history, and on every token each lease's fence is
     // greater than the one before it.
     const history = await queryRows<{ id: number; tokenId: string; userId: string; endReason: string | null }>(
-      harness.runtime.database.db,
+      block.harness.runtime.database.db,
       sql`select id::float8 as id, token_id as "tokenId", user_id as "userId", end_reason as "endReason"
           from token_leases order by token_id, leased_at, id`,
     );
