@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Deps } from '../../deps.js';
 import { requestContext } from '../../infra/http/request-context.js';
-import { problems } from '../../infra/http/schemas.js';
+import { NoContent, problems } from '../../infra/http/schemas.js';
 import { presentUser } from '../users/users.schemas.js';
 import {
   ChangePasswordBody,
@@ -19,7 +19,6 @@ import {
 import { createAuthService } from './auth.service.js';
 import { principal } from './authenticate.js';
 
-const NoContent = Type.Unsafe<void>({ type: 'null', description: 'No content' });
 const tags = ['auth'];
 
 export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {

@@ -1,0 +1,152 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Deps } from '../../deps.js';
+import { errors } from '../../infra/http/errors.js';
+import { requestContext } from '../../infra/http/request-context.js';
+import { IdParams, NoContent, Paged, PageQuery, pageOf, pageOffset, problems } from '../../infra/http/schemas.js';
+import { insertAuditEntry } from '../audit/audit.sql.js';
+import { principal } from '../auth/authenticate.js';
+import { newWebhookSecret } from './webhook-signature.js';
+import { checkWebhookUrl } from './webhook-url.js';
+import {
+  CreatedWebhook,
+  CreateWebhookBody,
+  presentDelivery,
+  presentEndpoint,
+  WEBHOOK_EVENTS,
+  WebhookDelivery,
+  WebhookEndpoint,
+} from './webhooks.schemas.js';
+import {
+  countDeliveries,
+  countEndpoints,
+  deleteEndpoint,
+  findEndpoint,
+  insertEndpoint,
+  listDeliveries,
+  listEndpoints,
+} from './webhooks.sql.js';
+
+const tags = ['webhooks'];
+
+export const webhooksRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
+  const { db, config } = deps;
+
+  app.post(
+    '/webhooks',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'createWebhook',
+        tags,
+        summary: 'Register an endpoint that hears pool events',
+        description:
+          'Every chosen pool event is POSTed to `url` as JSON `{ type, timestamp, data }`, signed the Standard ' +
+          'Webhooks way with the `secret` answered here (and never again), retried for WEBHOOK_RETRY_SECONDS.',
+        body: CreateWebhookBody,
+        response: { 201: CreatedWebhook, ...problems(400) },
+      },
+    },
+    async (request, reply) => {
+      const caller = principal(request);
+      const url = checkWebhookUrl(request.body.url, config.WEBHOOK_ALLOW_PRIVATE);
+      const secret = newWebhookSecret();
+      const endpoint = await db.transaction(async (tx) => {
+        const row = await insertEndpoint(tx, {
+          url,
+          events: request.body.events ?? [...WEBHOOK_EVENTS],
+          description: request.body.description?.trim() ?? null,
+          secret,
+          createdBy: caller.userId,
+        });
+        // The host and events only: never the secret, nor the URL's path and query, which some
+        // receivers make a credential of (https://hooks.example.com/services/<key>).
+        await insertAuditEntry(tx, {
+          action: 'webhook.created',
+          userId: caller.userId,
+          target: { type: 'webhook', id: row.id },
+          metadata: { host: new URL(row.url).host, events: row.events },
+          context: requestContext(request),
+        });
+        return row;
+      });
+      return reply.code(201).send({ ...presentEndpoint(endpoint), secret });
+    },
+  );
+
+  app.get(
+    '/webhooks',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'listWebhooks',
+        tags,
+        summary: 'A page of registered endpoints, newest first',
+        description: 'Without their secrets.',
+        querystring: PageQuery,
+        response: { 200: Paged(WebhookEndpoint) },
+      },
+    },
+    async (request) => {
+      const query = request.query;
+      const [rows, total] = await Promise.all([
+        listEndpoints(db, query.pageSize, pageOffset(query)),
+        countEndpoints(db),
+      ]);
+      return pageOf(rows.map(presentEndpoint), total, query);
+    },
+  );
+
+  app.delete(
+    '/webhooks/:id',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'deleteWebhook',
+        tags,
+        summary: 'Stop delivering to an endpoint',
+        description: 'Deliveries still pending are not sent; the endpoint and its delivery log are no longer listed.',
+        params: IdParams,
+        response: { 204: NoContent, ...problems(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const caller = principal(request);
+      await db.transaction(async (tx) => {
+        if (!(await deleteEndpoint(tx, request.params.id))) throw errors.notFound('The webhook');
+        await insertAuditEntry(tx, {
+          action: 'webhook.deleted',
+          userId: caller.userId,
+          target: { type: 'webhook', id: request.params.id },
+          context: requestContext(request),
+        });
+      });
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/webhooks/:id/deliveries',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'listWebhookDeliveries',
+        tags,
+        summary: "A page of an endpoint's deliveries, newest first",
+        description: 'Each event sent (or being sent) to the endpoint, with its attempts and the latest outcome.',
+        params: IdParams,
+        querystring: PageQuery,
+        response: { 200: Paged(WebhookDelivery), ...problems(400, 404) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      if (!(await findEndpoint(db, id))) throw errors.notFound('The webhook');
+      const query = request.query;
+      const [rows, total] = await Promise.all([
+        listDeliveries(db, id, query.pageSize, pageOffset(query)),
+        countDeliveries(db, id),
+      ]);
+      return pageOf(rows.map(presentDelivery), total, query);
+    },
+  );
+};
