@@ -14,6 +14,8 @@ import { ImportsPage } from './pages/imports/imports-page.js';
 import { PoolPage } from './pages/pool/pool-page.js';
 import { TokenPage } from './pages/pool/token-page.js';
 import { UsersPage } from './pages/users-page.js';
+import { DeliveriesPage } from './pages/webhooks/deliveries-page.js';
+import { WebhooksPage } from './pages/webhooks/webhooks-page.js';
 import { type Location, match, useLocation } from './router.js';
 
 const pageNumber = (query: URLSearchParams) => Math.max(1, Number.parseInt(query.get('page') ?? '1', 10) || 1);
@@ -38,9 +40,18 @@ function signedInPage({ path, query }: Location, me: User) {
   const entry = match('/audit/:id', path);
   if (entry) return <AuditEntryPage id={entry.id as string} />;
   if (path === '/imports' || match('/imports/:id', path)) {
-    if (me.role !== 'admin') return <Forbidden />;
+    if (me.role !== 'admin') return <Forbidden what="import users" />;
     const item = match('/imports/:id', path);
     return item ? <ImportPage id={item.id as string} /> : <ImportsPage page={pageNumber(query)} />;
+  }
+  if (path === '/webhooks' || match('/webhooks/:id', path)) {
+    if (me.role !== 'admin') return <Forbidden what="manage webhooks" />;
+    const item = match('/webhooks/:id', path);
+    return item ? (
+      <DeliveriesPage id={item.id as string} page={pageNumber(query)} />
+    ) : (
+      <WebhooksPage page={pageNumber(query)} />
+    );
   }
   return <NotFound />;
 }
@@ -53,10 +64,10 @@ function NotFound() {
   );
 }
 
-function Forbidden() {
+function Forbidden({ what }: { what: string }) {
   return (
     <Page title="Admins only">
-      <ErrorMessage error={new Error('Only admins may import users. Ask an admin for access.')} />
+      <ErrorMessage error={new Error(`Only admins may ${what}. Ask an admin for access.`)} />
     </Page>
   );
 }

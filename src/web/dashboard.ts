@@ -29,6 +29,8 @@ const PAGES = [
   '/users',
   '/audit',
   '/audit/:id',
+  '/webhooks',
+  '/webhooks/:id',
 ];
 
 export interface DashboardOptions {
