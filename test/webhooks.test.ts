@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Executor, queryRows, type Tx } from '../src/infra/db/database.js';
 import { signInAdmin } from './helpers/admin.js';
 import { client } from './helpers/client.js';
 import { type Harness, startHarness } from './helpers/harness.js';
@@ -145,6 +147,49 @@ describe('every pool event, signed', () => {
     await lease(user);
     await kept.waitForEvent(keptHook.secret, (event) => event.data.userId === user);
     expect(target.received).toEqual([]);
+  });
+});
+
+describe('the outbox', () => {
+  it('writes a delivery and its job exactly when the event commits, and nothing for other actions', async () => {
+    const harness = await harnessWith({});
+    const { register } = await setUp(harness);
+    // Never resolved (RFC 2606): nothing leaves the machine.
+    const hook = await register('https://hooks.invalid/outbox', ['token.released']);
+    const { db } = harness.runtime;
+    const record = (tx: Tx, action: string) =>
+      tx.execute(sql`insert into audit_logs (action, target_type, target_id, metadata)
+                     values (${action}, 'token', ${randomUUID()}, '{"userId":"u"}'::jsonb)`);
+    const count = (executor: Executor) =>
+      queryRows<{ deliveries: number; jobs: number }>(
+        executor,
+        sql`select (select count(*)::int from webhook_deliveries where endpoint_id = ${hook.id}) as deliveries,
+                   (select count(*)::int from jobs where kind = 'webhooks.deliver'
+                      and payload->>'deliveryId' in (select id::text from webhook_deliveries)) as jobs`,
+      );
+    class Rollback extends Error {}
+    await db
+      .transaction(async (tx) => {
+        await record(tx, 'token.released');
+        expect(await count(tx)).toEqual([{ deliveries: 1, jobs: 1 }]);
+        throw new Rollback();
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof Rollback)) throw error;
+      });
+    expect((await count(db))[0]?.deliveries).toBe(0);
+
+    await db.transaction(async (tx) => {
+      await record(tx, 'token.leased');
+      await record(tx, 'auth.login');
+      await record(tx, 'token.released');
+    });
+    const [row] = await queryRows<{ event: string; data: unknown }>(
+      db,
+      sql`select event, data from webhook_deliveries where endpoint_id = ${hook.id}`,
+    );
+    expect(row).toEqual({ event: 'token.released', data: { tokenId: expect.any(String), userId: 'u' } });
+    expect((await count(db))[0]?.deliveries).toBe(1);
   });
 });
 
