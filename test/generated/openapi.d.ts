@@ -539,7 +539,7 @@ export interface paths {
         put?: never;
         /**
          * Register an endpoint that hears pool events
-         * @description Every chosen pool event is POSTed to `url` as JSON `{ type, timestamp, data }`, signed the Standard Webhooks way with the `secret` answered here (and never again), retried for WEBHOOK_RETRY_SECONDS.
+         * @description Every chosen pool event is POSTed to `url` as JSON `{ type, timestamp, data }`, signed the Standard Webhooks way with the `secret` answered here (and never again), retried for WEBHOOK_RETRY_SECONDS. At most 20 endpoints: `409 WEBHOOK_LIMIT_REACHED` beyond.
          */
         post: operations["createWebhook"];
         delete?: never;
@@ -3572,6 +3572,26 @@ export interface operations {
             };
             /** @description An RFC 9457 problem document (application/problem+json). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable error code, e.g. VALIDATION_FAILED. */
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem document (application/problem+json). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

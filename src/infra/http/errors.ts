@@ -79,6 +79,13 @@ export const errors = {
   notACsv: () => new AppError(415, 'NOT_A_CSV', 'Unsupported media type', 'The file is not text: upload a CSV file.'),
   payloadTooLarge: (limit: number) =>
     new AppError(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `The file is larger than ${limit} bytes.`),
+  webhookLimitReached: (limit: number) =>
+    new AppError(
+      409,
+      'WEBHOOK_LIMIT_REACHED',
+      'Too many webhooks',
+      `At most ${limit} endpoints may be registered; delete one first.`,
+    ),
   emailTaken: () => new AppError(409, 'EMAIL_TAKEN', 'E-mail taken', 'An account with this e-mail already exists.'),
   rateLimited: (retryAfterSeconds: number) =>
     new AppError(429, 'RATE_LIMITED', 'Too many requests', `Try again in ${retryAfterSeconds} seconds.`, undefined, {

@@ -24,9 +24,14 @@ import {
   insertEndpoint,
   listDeliveries,
   listEndpoints,
+  lockEndpointRegistry,
 } from './webhooks.sql.js';
 
 const tags = ['webhooks'];
+
+// Every pool event writes one delivery per endpoint in the transaction of the lease: the bound
+// keeps a lease's cost bounded too.
+const MAX_ENDPOINTS = 20;
 
 export const webhooksRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
   const { db, config } = deps;
@@ -41,9 +46,10 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (
         summary: 'Register an endpoint that hears pool events',
         description:
           'Every chosen pool event is POSTed to `url` as JSON `{ type, timestamp, data }`, signed the Standard ' +
-          'Webhooks way with the `secret` answered here (and never again), retried for WEBHOOK_RETRY_SECONDS.',
+          'Webhooks way with the `secret` answered here (and never again), retried for WEBHOOK_RETRY_SECONDS. ' +
+          'At most 20 endpoints: `409 WEBHOOK_LIMIT_REACHED` beyond.',
         body: CreateWebhookBody,
-        response: { 201: CreatedWebhook, ...problems(400) },
+        response: { 201: CreatedWebhook, ...problems(400, 409) },
       },
     },
     async (request, reply) => {
@@ -51,6 +57,8 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (
       const url = checkWebhookUrl(request.body.url, config.WEBHOOK_ALLOW_PRIVATE);
       const secret = newWebhookSecret();
       const endpoint = await db.transaction(async (tx) => {
+        await lockEndpointRegistry(tx);
+        if ((await countEndpoints(tx)) >= MAX_ENDPOINTS) throw errors.webhookLimitReached(MAX_ENDPOINTS);
         const row = await insertEndpoint(tx, {
           url,
           events: request.body.events ?? [...WEBHOOK_EVENTS],

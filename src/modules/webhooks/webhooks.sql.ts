@@ -7,6 +7,17 @@ export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 
 const live = isNull(webhookEndpoints.deletedAt);
 
+// Any constant works: it only has to be the same in every process that registers endpoints.
+const REGISTRY_LOCK_ID = 7_405_122_914;
+
+/**
+ * lockEndpointRegistry: registrations take turns until their transaction ends, so a count of live
+ * endpoints read after this stays true until the insert commits.
+ */
+export async function lockEndpointRegistry(executor: Executor): Promise<void> {
+  await executor.execute(sql`select pg_advisory_xact_lock(${REGISTRY_LOCK_ID})`);
+}
+
 export async function insertEndpoint(
   executor: Executor,
   values: { url: string; events: string[]; description: string | null; secret: string; createdBy: string },

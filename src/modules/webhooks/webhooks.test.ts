@@ -109,6 +109,15 @@ describe('registering webhooks', () => {
     expect(problem.errors?.map((error) => error.field).join(' ')).toContain(field);
   });
 
+  it('keeps at most 20 endpoints: the next one is a 409 problem until one is deleted', async () => {
+    const live = (await api.get('/webhooks', admin.accessToken)).json().meta.total as number;
+    const made: Array<{ id: string }> = [];
+    for (let i = live; i < 20; i += 1) made.push((await create({ url: `https://hooks.example.com/${i}` })).json());
+    expectProblem(await create({ url: 'https://hooks.example.com/one-too-many' }), 409, 'WEBHOOK_LIMIT_REACHED');
+    expect((await api.delete(`/webhooks/${made[0]?.id}`, admin.accessToken)).statusCode).toBe(204);
+    expect((await create({ url: 'https://hooks.example.com/room-again' })).statusCode).toBe(201);
+  });
+
   it('answers 400 for an id that is not a UUID and for a bad page', async () => {
     expectProblem(await api.delete('/webhooks/42', admin.accessToken), 400, 'VALIDATION_FAILED');
     expectProblem(await api.get('/webhooks?pageSize=101', admin.accessToken), 400, 'VALIDATION_FAILED');
