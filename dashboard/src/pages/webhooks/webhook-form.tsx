@@ -55,7 +55,7 @@ export function WebhookForm({ onCreated }: { onCreated(): void }) {
         value={url}
         onValue={setUrl}
         error={fieldError('url')}
-        hint="http or https; it must reach a public address."
+        hint="http or https; a public address unless the service allows private ones."
       />
       <Field
         name="description"
