@@ -1,5 +1,5 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { isPublicAddress } from './public-address.js';
@@ -95,22 +95,21 @@ export function createOutboundHttp(options: OutboundHttpOptions): OutboundHttp {
       const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
 
       return new Promise<OutboundResponse>((resolve, reject) => {
-        let request: ClientRequest | undefined;
+        const request = send(target, {
+          method: 'POST',
+          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          agent: false,
+          ...(allowPrivate ? {} : { lookup: publicLookup }),
+        });
         const fail = (error: Error) => {
           clearTimeout(overall);
-          request?.destroy(error);
+          request.destroy(error);
           reject(error);
         };
         const overall = setTimeout(
           () => fail(new Error(`no complete answer within ${responseTimeoutMs} ms`)),
           responseTimeoutMs,
         );
-        request = send(target, {
-          method: 'POST',
-          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-          agent: false,
-          ...(allowPrivate ? {} : { lookup: publicLookup }),
-        });
         request.on('socket', (socket) => {
           if (!socket.connecting) return;
           const connecting = setTimeout(
