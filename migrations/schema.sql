@@ -150,6 +150,38 @@ CREATE TABLE users (
 CREATE INDEX users_created_at_idx ON public.users USING btree (created_at DESC NULLS LAST, id DESC NULLS LAST);
 CREATE UNIQUE INDEX users_email_key ON public.users USING btree (email);
 
+CREATE TABLE webhook_deliveries (
+  id uuid NOT NULL DEFAULT gen_random_uuid(),
+  endpoint_id uuid NOT NULL,
+  event text NOT NULL,
+  data jsonb NOT NULL,
+  occurred_at timestamp(6) with time zone NOT NULL,
+  status text NOT NULL DEFAULT 'pending'::text,
+  attempts integer NOT NULL DEFAULT 0,
+  last_status integer,
+  last_error text,
+  created_at timestamp(6) with time zone NOT NULL DEFAULT now(),
+  delivered_at timestamp(6) with time zone,
+  CONSTRAINT webhook_deliveries_endpoint_id_webhook_endpoints_id_fk FOREIGN KEY (endpoint_id) REFERENCES webhook_endpoints(id),
+  CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id),
+  CONSTRAINT webhook_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text])))
+);
+CREATE INDEX webhook_deliveries_endpoint_idx ON public.webhook_deliveries USING btree (endpoint_id, created_at DESC NULLS LAST, id DESC NULLS LAST);
+
+CREATE TABLE webhook_endpoints (
+  id uuid NOT NULL DEFAULT gen_random_uuid(),
+  url text NOT NULL,
+  events text[] NOT NULL,
+  description text,
+  secret text NOT NULL,
+  created_by uuid,
+  created_at timestamp(6) with time zone NOT NULL DEFAULT now(),
+  deleted_at timestamp(6) with time zone,
+  CONSTRAINT webhook_endpoints_created_by_users_id_fk FOREIGN KEY (created_by) REFERENCES users(id),
+  CONSTRAINT webhook_endpoints_pkey PRIMARY KEY (id)
+);
+CREATE INDEX webhook_endpoints_live_idx ON public.webhook_endpoints USING btree (created_at DESC NULLS LAST, id DESC NULLS LAST) WHERE (deleted_at IS NULL);
+
 CREATE TYPE lease_outcome AS (
   token_id uuid,
   holder_id uuid,
@@ -312,5 +344,27 @@ BEGIN
   RAISE EXCEPTION 'the token pool is made once and never resized (% refused)', TG_OP
     USING ERRCODE = 'restrict_violation';
 END $function$;
+
+CREATE OR REPLACE FUNCTION public.webhooks_enqueue_deliveries()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+  WITH delivery AS (
+    INSERT INTO webhook_deliveries (endpoint_id, event, data, occurred_at)
+    SELECT e.id, NEW.action,
+           CASE WHEN NEW.target_type = 'token' THEN jsonb_build_object('tokenId', NEW.target_id) ELSE '{}'::jsonb END
+             || NEW.metadata,
+           NEW.created_at
+      FROM webhook_endpoints e
+     WHERE e.deleted_at IS NULL AND NEW.action = ANY (e.events)
+    RETURNING id
+  )
+  INSERT INTO jobs (kind, payload)
+  SELECT 'webhooks.deliver', jsonb_build_object('deliveryId', d.id) FROM delivery d;
+  RETURN NULL;
+END $function$;
+
+CREATE TRIGGER audit_logs_webhooks AFTER INSERT ON public.audit_logs FOR EACH ROW WHEN ((new.action = ANY (ARRAY['token.leased'::text, 'token.released'::text, 'token.expired'::text, 'token.evicted'::text, 'tokens.cleared'::text]))) EXECUTE FUNCTION webhooks_enqueue_deliveries();
 
 CREATE TRIGGER tokens_guard_size BEFORE INSERT OR DELETE OR TRUNCATE ON public.tokens FOR EACH STATEMENT EXECUTE FUNCTION tokens_guard_size();

@@ -24,6 +24,7 @@ import { healthRoutes } from './modules/health/health.routes.js';
 import { importsRoutes } from './modules/imports/imports.routes.js';
 import { tokensRoutes } from './modules/tokens/tokens.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
+import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
 import { swaggerOptions } from './openapi.js';
 import { dashboard } from './web/dashboard.js';
 
@@ -106,6 +107,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       await api.register(auditRoutes, { deps });
       await api.register(tokensRoutes, { deps });
       await api.register(importsRoutes, { deps });
+      await api.register(webhooksRoutes, { deps });
     },
     { prefix: API_PREFIX },
   );

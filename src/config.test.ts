@@ -23,6 +23,10 @@ describe('loadConfig', () => {
       REDIS_CONNECT_TIMEOUT_MS: 2000,
       REDIS_COMMAND_TIMEOUT_MS: 1000,
       READINESS_TIMEOUT_MS: 800,
+      WEBHOOK_RETRY_SECONDS: 86_400,
+      WEBHOOK_CONNECT_TIMEOUT_MS: 5000,
+      WEBHOOK_RESPONSE_TIMEOUT_MS: 10_000,
+      WEBHOOK_ALLOW_PRIVATE: false,
     });
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config.REDIS_URL).toBeUndefined();
@@ -43,6 +47,7 @@ describe('loadConfig', () => {
     [{ DB_QUERY_TIMEOUT_MS: '0' }, /^DB_QUERY_TIMEOUT_MS /],
     [{ REDIS_COMMAND_TIMEOUT_MS: 'soon' }, /^REDIS_COMMAND_TIMEOUT_MS must be integer/],
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL has a value that is not allowed/],
+    [{ WEBHOOK_ALLOW_PRIVATE: 'maybe' }, /^WEBHOOK_ALLOW_PRIVATE must be boolean/],
     [{ DATABASE_URL: 'not a url' }, /^DATABASE_URL must match format/],
     [{ ADMIN_EMAIL: 'root@example.com' }, /^ADMIN_EMAIL and ADMIN_PASSWORD must be set together/],
     [{ NODE_ENV: 'production' }, /^JWT_SECRET must be set to at least 32 bytes/],

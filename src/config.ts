@@ -47,6 +47,14 @@ const EnvSchema = Type.Object({
   JOB_POLL_MS: Type.Integer({ ...PositiveInt, maximum: 60_000, default: 1000 }),
   JOB_RELAY_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 60_000, default: 5000 }),
   SMTP_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 600_000, default: 10_000 }),
+  // Webhooks: how long a delivery is retried, the cap on the delay between two attempts (the first
+  // is JOB_BACKOFF_MS), the timeouts of one attempt, and whether endpoints may be on loopback,
+  // private or link-local addresses (never in production unless the network is trusted).
+  WEBHOOK_RETRY_SECONDS: Type.Integer({ ...PositiveInt, default: 86_400 }),
+  WEBHOOK_MAX_BACKOFF_MS: Type.Integer({ ...PositiveInt, default: 3_600_000 }),
+  WEBHOOK_CONNECT_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 60_000, default: 5000 }),
+  WEBHOOK_RESPONSE_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 120_000, default: 10_000 }),
+  WEBHOOK_ALLOW_PRIVATE: Type.Boolean({ default: false }),
   // The dashboard's source maps: served unless NODE_ENV=production, where only this turns them on.
   DASHBOARD_SOURCE_MAPS: Type.Optional(Type.Boolean()),
   ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email' })),

@@ -54,6 +54,10 @@ export const swaggerOptions: FastifyDynamicSwaggerOptions = {
       },
       { name: 'imports', description: 'Bulk user import from CSV, run in the background, with live progress.' },
       { name: 'audit', description: 'The audit log: who did what, when, from where.' },
+      {
+        name: 'webhooks',
+        description: 'Endpoints that hear every pool event, signed (Standard Webhooks), and their delivery log.',
+      },
       { name: 'health', description: 'Liveness and readiness probes.' },
     ],
     components: {

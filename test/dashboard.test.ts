@@ -10,6 +10,7 @@ import { client, PASSWORD, uniqueEmail } from './helpers/client.js';
 import { type Harness, startHarness } from './helpers/harness.js';
 import { generateCsv } from './helpers/imports.js';
 import { freePort, startProcess } from './helpers/processes.js';
+import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js';
 
 const POOL = 12;
 /** Short, so the dashboard has to refresh its session while the tests run. */
@@ -55,6 +56,8 @@ describe.skipIf(!browserAvailable)('the dashboard in a real browser', () => {
       PUBLIC_URL: base,
       TOKEN_POOL_SIZE: String(POOL),
       ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TTL_SECONDS),
+      // The webhook receiver listens on 127.0.0.1.
+      WEBHOOK_ALLOW_PRIVATE: 'true',
     });
     await harness.app.listen({ port, host: '127.0.0.1' });
     api = client(harness.app);
@@ -73,9 +76,11 @@ describe.skipIf(!browserAvailable)('the dashboard in a real browser', () => {
     });
   });
 
+  let receiver: WebhookReceiver | undefined;
   afterAll(async () => {
     await browser?.close();
     await harness?.close();
+    await receiver?.close();
   });
 
   it('shows a visitor who is not signed in only the sign-in page, and signs the admin in', async () => {
@@ -316,6 +321,50 @@ describe.skipIf(!browserAvailable)('the dashboard in a real browser', () => {
     await screenshot(page, 'users');
   });
 
+  it('registers a webhook, shows its secret once, then its deliveries, and deletes it after confirming', async () => {
+    receiver = await startWebhookReceiver();
+    await goTo(page, 'Webhooks');
+    expect(await heading(page)).toBe('Webhooks');
+    await page.getByLabel('Endpoint URL').fill(receiver.url);
+    await page.getByLabel('Description (optional)').fill('dashboard test');
+    await page.getByLabel('token.released').uncheck();
+    await page.getByRole('button', { name: 'Register the endpoint' }).click();
+    const secret = await page.getByLabel('Signing secret').inputValue();
+    expect(secret).toMatch(/^whsec_/);
+    const row = page.locator('tbody tr', { hasText: receiver.url });
+    await expect.poll(() => row.count()).toBe(1);
+    expect(await row.innerText()).toContain('dashboard test');
+    expect(await row.innerText()).not.toContain('token.released');
+    await screenshot(page, 'webhooks');
+
+    // Someone leases (a fresh account: the admin's first access token has expired by now).
+    const holder = await api.signUp();
+    const leased = await api.post('/tokens/lease', {}, holder.accessToken);
+    expect(leased.statusCode).toBe(201);
+    await receiver.waitForEvent(
+      secret,
+      (event) => event.type === 'token.leased' && event.data.userId === holder.user.id,
+    );
+
+    await row.getByRole('link').click();
+    expect(await heading(page)).toBe('Deliveries');
+    await eventually(async () => {
+      await page.reload();
+      const first = await page.locator('tbody tr').first().innerText();
+      expect(first).toContain('token.leased');
+      expect(first).toContain('delivered');
+    });
+    await screenshot(page, 'webhook-deliveries');
+
+    await page.getByRole('link', { name: 'All webhooks' }).click();
+    await row.waitFor();
+    // Shown once: back on the list, the secret is gone for good.
+    expect(await page.getByLabel('Signing secret').count()).toBe(0);
+    await row.getByRole('button', { name: /^Delete/ }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => row.count()).toBe(0);
+  });
+
   it('keeps the session alive by refreshing it, in two tabs at once, then signs out cleanly', async () => {
     const [me] = await queryRows<{ id: string }>(
       harness.runtime.database.db,
@@ -421,7 +470,7 @@ describe.skipIf(!browserAvailable)('the dashboard in a real browser', () => {
     await eventually(async () => expect(await tab.locator('.grid a').count()).toBe(POOL));
     await screenshot(tab, 'pool-phone');
 
-    for (const path of ['/', '/imports', '/users', '/audit']) {
+    for (const path of ['/', '/imports', '/users', '/audit', '/webhooks']) {
       await tab.goto(`${base}${path}`);
       await tab.locator('h1').waitFor();
       await tab.locator('.loading').waitFor({ state: 'detached' });

@@ -15,6 +15,8 @@ import { ImportsPage } from './pages/imports/imports-page.js';
 import { PoolPage } from './pages/pool/pool-page.js';
 import { TokenPage } from './pages/pool/token-page.js';
 import { UsersPage } from './pages/users-page.js';
+import { DeliveriesPage } from './pages/webhooks/deliveries-page.js';
+import { WebhooksPage } from './pages/webhooks/webhooks-page.js';
 import { type Location, match, useLocation } from './router.js';
 
 const pageNumber = (query: URLSearchParams) => Math.max(1, Number.parseInt(query.get('page') ?? '1', 10) || 1);
@@ -39,9 +41,18 @@ function signedInPage({ path, query }: Location, me: User) {
   const entry = match(PAGES.auditEntry, path);
   if (entry) return <AuditEntryPage id={entry.id as string} />;
   if (path === PAGES.imports || match(PAGES.importDetail, path)) {
-    if (me.role !== 'admin') return <Forbidden />;
+    if (me.role !== 'admin') return <Forbidden what="import users" />;
     const item = match(PAGES.importDetail, path);
     return item ? <ImportPage id={item.id as string} /> : <ImportsPage page={pageNumber(query)} />;
+  }
+  if (path === PAGES.webhooks || match(PAGES.webhookDeliveries, path)) {
+    if (me.role !== 'admin') return <Forbidden what="manage webhooks" />;
+    const item = match(PAGES.webhookDeliveries, path);
+    return item ? (
+      <DeliveriesPage id={item.id as string} page={pageNumber(query)} />
+    ) : (
+      <WebhooksPage page={pageNumber(query)} />
+    );
   }
   return <NotFound />;
 }
@@ -54,10 +65,10 @@ function NotFound() {
   );
 }
 
-function Forbidden() {
+function Forbidden({ what }: { what: string }) {
   return (
     <Page title="Admins only">
-      <ErrorMessage error={new Error('Only admins may import users. Ask an admin for access.')} />
+      <ErrorMessage error={new Error(`Only admins may ${what}. Ask an admin for access.`)} />
     </Page>
   );
 }

@@ -8,6 +8,7 @@ const SECTIONS = [
   { href: '/imports', label: 'Imports', admin: true, owns: (path: string) => path.startsWith('/imports') },
   { href: '/users', label: 'Users', admin: false, owns: (path: string) => path === '/users' },
   { href: '/audit', label: 'Audit log', admin: false, owns: (path: string) => path.startsWith('/audit') },
+  { href: '/webhooks', label: 'Webhooks', admin: true, owns: (path: string) => path.startsWith('/webhooks') },
 ];
 
 export function Header({ me, path }: { me: User; path: string }) {

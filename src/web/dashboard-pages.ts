@@ -13,4 +13,6 @@ export const DASHBOARD_PAGES = {
   users: '/users',
   audit: '/audit',
   auditEntry: '/audit/:id',
+  webhooks: '/webhooks',
+  webhookDeliveries: '/webhooks/:id',
 } as const;

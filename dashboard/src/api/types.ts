@@ -15,6 +15,11 @@ import type {
   TokenList as TokenListSchema,
 } from '../../../src/modules/tokens/tokens.schemas.js';
 import type { User } from '../../../src/modules/users/users.schemas.js';
+import type {
+  CreatedWebhook as CreatedWebhookSchema,
+  WebhookDelivery as WebhookDeliverySchema,
+  WebhookEndpoint as WebhookEndpointSchema,
+} from '../../../src/modules/webhooks/webhooks.schemas.js';
 
 export type { ImportStatus, TokenEvent, User };
 /**
@@ -32,6 +37,10 @@ export type HistoryEntry = Static<typeof HistoryEntrySchema>;
 export type Lease = Static<typeof LeaseSchema>;
 export type AuditSummary = Static<typeof AuditSummarySchema>;
 export type AuditDetail = Static<typeof AuditDetailSchema>;
+export type WebhookEndpoint = Static<typeof WebhookEndpointSchema>;
+export type WebhookEvent = WebhookEndpoint['events'][number];
+export type CreatedWebhook = Static<typeof CreatedWebhookSchema>;
+export type WebhookDelivery = Static<typeof WebhookDeliverySchema>;
 
 export interface Page<T> {
   data: T[];

@@ -248,3 +248,57 @@ export const jobs = pgTable(
     check('jobs_status_check', sql`${t.status} in ('pending', 'relayed', 'failed')`),
   ],
 );
+
+/**
+ * An endpoint an admin registered to hear about pool events. Deleting one only marks it: the
+ * deliveries keep their endpoint, and a lease in flight that is writing a delivery for it never
+ * waits on the delete nor fails on a vanished row (an UPDATE takes no lock a foreign key check
+ * conflicts with). The secret is kept as given, since every delivery is signed with it.
+ */
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    url: text('url').notNull(),
+    events: text('events').array().notNull(),
+    description: text('description'),
+    secret: text('secret').notNull(),
+    createdBy: uuid('created_by').references(() => users.id),
+    createdAt: createdAt(),
+    deletedAt: optionalTime('deleted_at'),
+  },
+  (t) => [
+    // The listing, and the audit trigger's lookup of who hears an event: both only live endpoints.
+    index('webhook_endpoints_live_idx').on(t.createdAt.desc(), t.id.desc()).where(sql`${t.deletedAt} is null`),
+  ],
+);
+
+/**
+ * One event to deliver to one endpoint, written by a trigger on audit_logs in the transaction of
+ * the pool change (with its job), and the outcome of its latest attempt.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    endpointId: uuid('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id),
+    event: text('event').notNull(),
+    // The payload's `data` and `timestamp`, fixed when the event happened.
+    data: jsonb('data').notNull(),
+    occurredAt: optionalTime('occurred_at').notNull(),
+    status: text('status', { enum: ['pending', 'delivered', 'failed'] })
+      .notNull()
+      .default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    deliveredAt: optionalTime('delivered_at'),
+  },
+  (t) => [
+    index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.createdAt.desc(), t.id.desc()),
+    check('webhook_deliveries_status_check', sql`${t.status} in ('pending', 'delivered', 'failed')`),
+  ],
+);

@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'EMAIL_TAKEN',
   'TOKEN_NOT_ACTIVE',
   'POOL_FULL',
+  'WEBHOOK_LIMIT_REACHED',
   'PAYLOAD_TOO_LARGE',
   'URI_TOO_LONG',
   'NOT_MULTIPART',
@@ -132,6 +133,13 @@ export const errors = {
   },
   payloadTooLarge: (limit: number) =>
     new AppError(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `The file is larger than ${limit} bytes.`),
+  webhookLimitReached: (limit: number) =>
+    new AppError(
+      409,
+      'WEBHOOK_LIMIT_REACHED',
+      'Too many webhooks',
+      `At most ${limit} endpoints may be registered; delete one first.`,
+    ),
   emailTaken: () => new AppError(409, 'EMAIL_TAKEN', 'E-mail taken', 'An account with this e-mail already exists.'),
   rateLimited: (retryAfterSeconds: number) =>
     new AppError(429, 'RATE_LIMITED', 'Too many requests', `Try again in ${retryAfterSeconds} seconds.`, undefined, {

@@ -38,6 +38,9 @@ export const Uuid = Type.String({ format: 'uuid' });
 export const Timestamp = Type.String({ format: 'date-time', description: 'ISO-8601, UTC.' });
 export const IdParams = Type.Object({ id: Uuid });
 
+/** A 204's (empty) body. */
+export const NoContent = Type.Unsafe<void>({ type: 'null', description: 'No content' });
+
 /**
  * Text a person types on one line (a name): no control characters (PostgreSQL refuses NUL), and not
  * blank, since it is stored trimmed.

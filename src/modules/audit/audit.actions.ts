@@ -21,6 +21,8 @@ export const AUDIT_ACTIONS = [
   'import.completed',
   'import.failed',
   'job.failed',
+  'webhook.created',
+  'webhook.deleted',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { principal } from '../../infra/http/principal.js';
 import { moduleRoutes } from '../../infra/http/route-auth.js';
-import { problems } from '../../infra/http/schemas.js';
+import { NoContent, problems } from '../../infra/http/schemas.js';
 import { auditOrigin } from '../audit/audit-origin.js';
 import { presentUser } from '../users/users.schemas.js';
 import {
@@ -19,7 +19,6 @@ import {
 } from './auth.schemas.js';
 import { type AuthDeps, createAuthService } from './auth.service.js';
 
-const NoContent = Type.Unsafe<void>({ type: 'null', description: 'No content' });
 const tags = ['auth'];
 
 const routes: FastifyPluginAsyncTypebox<{ deps: AuthDeps }> = async (app, { deps }) => {
