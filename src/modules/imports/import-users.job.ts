@@ -91,12 +91,14 @@ export function importUsersHandler(deps: ImportDeps): JobHandler<{ importId: str
     const source = file.pipe(countBytes());
     file.on('error', (error) => source.destroy(error));
     const records = readRecords(source, encoding, delimiter);
-    const header = await records.next();
-    if (header.done || header.value.kind !== 'row') {
+    // Pages are never empty: the first one opens with the header.
+    const opening = await records.next();
+    const header = opening.done ? undefined : opening.value[0];
+    if (header?.kind !== 'row') {
       source.destroy();
-      return fail(importId, header.done ? 'The file is empty.' : 'The header line could not be read.');
+      return fail(importId, header ? 'The header line could not be read.' : 'The file is empty.');
     }
-    const mapped = mapColumns(header.value.values);
+    const mapped = mapColumns(header.values);
     if ('error' in mapped) {
       source.destroy();
       return fail(importId, mapped.error);
@@ -108,22 +110,19 @@ export function importUsersHandler(deps: ImportDeps): JobHandler<{ importId: str
     let skip = record.processedRows;
     let batch: Batch = { from: record.processedRows, records: 0, rows: [], duplicates: 0, errors: [] };
     const seen = new Set<string>();
-    let lastCommit = { at: Date.now(), bytes: source.bytes };
+    let lastHandOff = { at: Date.now(), bytes: source.bytes };
 
-    const commit = async () => {
-      const { created, duplicates } = await commitBatch(db, importId, batch);
+    const commit = async (done: Batch, bytes: number) => {
+      const { created, duplicates } = await commitBatch(db, importId, done);
       rowsCommitted.inc({ outcome: 'created' }, created);
       rowsCommitted.inc({ outcome: 'duplicate' }, duplicates);
-      rowsCommitted.inc({ outcome: 'invalid' }, batch.errors.length);
-      counts.processedRows += batch.records;
+      rowsCommitted.inc({ outcome: 'invalid' }, done.errors.length);
+      counts.processedRows += done.records;
       counts.createdRows += created;
       counts.duplicateRows += duplicates;
-      counts.invalidRows += batch.errors.length;
-      storedErrors.push(...batch.errors.slice(0, Math.max(0, MAX_STORED_ERRORS - storedErrors.length)));
-      lastCommit = { at: Date.now(), bytes: source.bytes };
-      batch = { from: counts.processedRows, records: 0, rows: [], duplicates: 0, errors: [] };
-      seen.clear();
-      const percent = Math.min(99, Math.floor((source.bytes / Math.max(size, 1)) * 100));
+      counts.invalidRows += done.errors.length;
+      storedErrors.push(...done.errors.slice(0, Math.max(0, MAX_STORED_ERRORS - storedErrors.length)));
+      const percent = Math.min(99, Math.floor((bytes / Math.max(size, 1)) * 100));
       await announce(
         presentImport(
           { ...counts, status: 'processing', errors: storedErrors, startedAt: counts.startedAt ?? new Date() },
@@ -133,25 +132,46 @@ export function importUsersHandler(deps: ImportDeps): JobHandler<{ importId: str
         events,
       );
     };
+    // One batch commits while the next is read: the parser and the database work at once. Never
+    // more than one in flight, so batches commit in order and memory holds two at most.
+    let inFlight: Promise<void> | undefined;
+    const handOff = async () => {
+      await inFlight;
+      const done = batch;
+      inFlight = commit(done, source.bytes);
+      // Seen when awaited (next hand-off or the end); until then it must not count as unhandled.
+      inFlight.catch(() => {});
+      lastHandOff = { at: Date.now(), bytes: source.bytes };
+      batch = { from: done.from + done.records, records: 0, rows: [], duplicates: 0, errors: [] };
+      seen.clear();
+    };
     // Often enough for a live bar (every 1% of the file or every second), rarely enough to batch.
     const due = () =>
       batch.records >= BATCH_RECORDS ||
-      source.bytes - lastCommit.bytes >= size / 100 ||
-      Date.now() - lastCommit.at >= BATCH_MAX_MS;
+      source.bytes - lastHandOff.bytes >= size / 100 ||
+      Date.now() - lastHandOff.at >= BATCH_MAX_MS;
 
-    try {
-      for await (const item of records) {
+    const take = async (page: CsvRecord[], from: number) => {
+      for (let index = from; index < page.length; index += 1) {
         // Records before the checkpoint were committed by an earlier run.
         if (skip > 0) {
           skip -= 1;
           continue;
         }
-        addRecord(batch, item, mapped.columns, today, seen);
-        if (due()) await commit();
+        addRecord(batch, page[index] as CsvRecord, mapped.columns, today, seen);
+        if (due()) await handOff();
       }
-      if (batch.records > 0) await commit();
+    };
+
+    try {
+      await take(opening.value as CsvRecord[], 1);
+      for await (const page of records) await take(page, 0);
+      if (batch.records > 0) await handOff();
+      await inFlight;
     } catch (error) {
       source.destroy();
+      // A commit may still be running: the job ends after it, not beside it.
+      await inFlight?.catch(() => {});
       if (error instanceof CheckpointMovedError) {
         logger.warn({ importId }, 'another worker is running this import; stopping');
         return;
