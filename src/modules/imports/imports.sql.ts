@@ -2,6 +2,7 @@ import { and, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { type Db, type Executor, pgArray, queryRows } from '../../infra/db/database.js';
 import { type ImportError, userImports } from '../../infra/db/schema.js';
 import type { ImportRow } from './import-rows.js';
+import { uuidV7Source } from './uuid-v7.js';
 
 export type ImportRecord = typeof userImports.$inferSelect;
 
@@ -54,6 +55,10 @@ export interface Batch {
   errors: ImportError[];
 }
 
+// Time-ordered keys for imported users, so their inserts append to the primary key's index; every
+// other insert keeps the column's random default.
+const newUserId = uuidV7Source();
+
 export class CheckpointMovedError extends Error {
   override name = 'CheckpointMovedError';
 }
@@ -78,8 +83,9 @@ export async function commitBatch(db: Db, id: string, batch: Batch): Promise<{ c
       const [inserted] = await queryRows<{ created: number }>(
         tx,
         sql`with inserted as (
-              insert into users (name, email, birth_date)
-              select * from unnest(${pgArray(batch.rows.map((r) => r.name))}::text[],
+              insert into users (id, name, email, birth_date)
+              select * from unnest(${pgArray(batch.rows.map(newUserId))}::uuid[],
+                                   ${pgArray(batch.rows.map((r) => r.name))}::text[],
                                    ${pgArray(batch.rows.map((r) => r.email))}::text[],
                                    ${pgArray(batch.rows.map((r) => r.birthDate))}::date[])
               on conflict (email) do nothing
