@@ -49,16 +49,19 @@ export async function queryRows<T>(executor: Executor, query: SQL): Promise<T[]>
  * `unnest($1::text[])`): the same on `pg` and PGlite. Every element is quoted, with quotes and
  * backslashes escaped; null stays NULL.
  */
+export function pgArray(values: ReadonlyArray<string | null>): string {
+  const items = values.map((value) => (value === null ? 'NULL' : `"${escapeArrayElement(value)}"`));
+  return `{${items.join(',')}}`;
+}
+
 const ARRAY_SPECIAL = /["\\]/;
 const ARRAY_SPECIALS = /(["\\])/g;
 
-export function pgArray(values: ReadonlyArray<string | null>): string {
+/** A value's text inside the double quotes of an array element. */
+export function escapeArrayElement(value: string): string {
   // Most values hold neither a quote nor a backslash: testing is cheaper than replacing (imports
-  // send a million of them).
-  const items = values.map((value) =>
-    value === null ? 'NULL' : ARRAY_SPECIAL.test(value) ? `"${value.replace(ARRAY_SPECIALS, '\\$1')}"` : `"${value}"`,
-  );
-  return `{${items.join(',')}}`;
+  // write a million of them).
+  return ARRAY_SPECIAL.test(value) ? value.replace(ARRAY_SPECIALS, '\\$1') : value;
 }
 
 export interface DatabaseOptions {

@@ -4,6 +4,7 @@ import type { ImportError } from '../../infra/db/schema.js';
 import { NO_REQUEST } from '../../infra/http/request-context.js';
 import { defineJob, type JobHandler } from '../../infra/queue/queue.js';
 import { insertAuditEntry } from '../audit/audit.sql.js';
+import { BatchRows } from './batch-rows.js';
 import { type CsvRecord, detectDelimiter, detectEncoding, readFirstLine, readRecords } from './csv-reader.js';
 import { mapColumns, validateRow } from './import-rows.js';
 import { announce, presentImport } from './import-status.js';
@@ -19,6 +20,9 @@ import {
 } from './imports.sql.js';
 
 export const importUsersJob = defineJob<{ importId: string }>('users.import');
+
+/** A batch while it is read: its rows are in a `BatchRows`. */
+type Pending = Omit<Batch, 'rows'>;
 
 type ImportDeps = Pick<Deps, 'db' | 'storage' | 'progress' | 'events' | 'logger' | 'metrics'>;
 
@@ -108,8 +112,9 @@ export function importUsersHandler(deps: ImportDeps): JobHandler<{ importId: str
     const counts = { ...record };
     const storedErrors: ImportError[] = [...record.errors];
     let skip = record.processedRows;
-    let batch: Batch = { from: record.processedRows, records: 0, rows: [], duplicates: 0, errors: [] };
-    const seen = new Set<string>();
+    // The rows of the batch being read; a batch handed off to commit carries them as columns.
+    const rows = new BatchRows();
+    let batch: Pending = { from: record.processedRows, records: 0, errors: [] };
     let lastHandOff = { at: Date.now(), bytes: source.bytes };
 
     const commit = async (done: Batch, bytes: number) => {
@@ -137,13 +142,12 @@ export function importUsersHandler(deps: ImportDeps): JobHandler<{ importId: str
     let inFlight: Promise<void> | undefined;
     const handOff = async () => {
       await inFlight;
-      const done = batch;
+      const done = { ...batch, rows: rows.take() };
       inFlight = commit(done, source.bytes);
       // Seen when awaited (next hand-off or the end); until then it must not count as unhandled.
       inFlight.catch(() => {});
       lastHandOff = { at: Date.now(), bytes: source.bytes };
-      batch = { from: done.from + done.records, records: 0, rows: [], duplicates: 0, errors: [] };
-      seen.clear();
+      batch = { from: done.from + done.records, records: 0, errors: [] };
     };
     // Often enough for a live bar (every 1% of the file or every second), rarely enough to batch.
     const due = () =>
@@ -158,7 +162,7 @@ export function importUsersHandler(deps: ImportDeps): JobHandler<{ importId: str
           skip -= 1;
           continue;
         }
-        addRecord(batch, page[index] as CsvRecord, mapped.columns, today, seen);
+        addRecord(batch, rows, page[index] as CsvRecord, mapped.columns, today);
         if (due()) await handOff();
       }
     };
@@ -195,13 +199,13 @@ function countBytes(): Transform & { bytes: number } {
   return counter;
 }
 
-/** Sorts one record into the batch: a row to insert, a duplicate of an earlier row, or an error. */
+/** Sorts one record into the batch: a row to insert (a duplicate is found by the insert) or an error. */
 function addRecord(
-  batch: Batch,
+  batch: Pending,
+  rows: BatchRows,
   item: CsvRecord,
   columns: Parameters<typeof validateRow>[1],
   today: string,
-  seen: Set<string>,
 ): void {
   batch.records += 1;
   if (item.kind === 'unparsable') {
@@ -213,12 +217,5 @@ function addRecord(
     batch.errors.push({ line: item.line, message: result.error, row: item.values.join(',').slice(0, 1000) });
     return;
   }
-  // A repeat within the batch is left out here; one from an earlier batch, or already in the
-  // database, is left out by the insert. Both are counted as duplicates.
-  if (seen.has(result.email)) {
-    batch.duplicates += 1;
-    return;
-  }
-  seen.add(result.email);
-  batch.rows.push(result);
+  rows.add(result);
 }

@@ -1,8 +1,7 @@
 import { and, count, desc, eq, inArray, sql } from 'drizzle-orm';
-import { type Db, type Executor, pgArray, queryRows } from '../../infra/db/database.js';
+import { type Db, type Executor, queryRows } from '../../infra/db/database.js';
 import { type ImportError, userImports } from '../../infra/db/schema.js';
-import type { ImportRow } from './import-rows.js';
-import { uuidV7Source } from './uuid-v7.js';
+import type { BatchColumns } from './batch-rows.js';
 
 export type ImportRecord = typeof userImports.$inferSelect;
 
@@ -48,16 +47,10 @@ export interface Batch {
   /** `processed_rows` this batch starts from: the checkpoint it continues. */
   from: number;
   records: number;
-  /** Valid rows to insert, each e-mail once. */
-  rows: ImportRow[];
-  /** Valid rows whose e-mail came earlier in the same batch. */
-  duplicates: number;
+  /** Valid rows to insert; one whose e-mail is already there, or came earlier, is a duplicate. */
+  rows: BatchColumns;
   errors: ImportError[];
 }
-
-// Time-ordered keys for imported users, so their inserts append to the primary key's index; every
-// other insert keeps the column's random default.
-const newUserId = uuidV7Source();
 
 export class CheckpointMovedError extends Error {
   override name = 'CheckpointMovedError';
@@ -79,22 +72,23 @@ export async function commitBatch(db: Db, id: string, batch: Batch): Promise<{ c
       throw new CheckpointMovedError(`import ${id} is at row ${locked?.processed}, not ${batch.from}`);
     }
     let created = 0;
-    if (batch.rows.length > 0) {
+    if (batch.rows.count > 0) {
       const [inserted] = await queryRows<{ created: number }>(
         tx,
         sql`with inserted as (
               insert into users (id, name, email, birth_date)
-              select * from unnest(${pgArray(batch.rows.map(newUserId))}::uuid[],
-                                   ${pgArray(batch.rows.map((r) => r.name))}::text[],
-                                   ${pgArray(batch.rows.map((r) => r.email))}::text[],
-                                   ${pgArray(batch.rows.map((r) => r.birthDate))}::date[])
+              select * from unnest(convert_from(${batch.rows.ids}, 'UTF8')::uuid[],
+                                   convert_from(${batch.rows.names}, 'UTF8')::text[],
+                                   convert_from(${batch.rows.emails}, 'UTF8')::text[],
+                                   convert_from(${batch.rows.birthDates}, 'UTF8')::date[])
+              -- A repeat within the batch too: rows go in in file order, so the first of an e-mail wins.
               on conflict (email) do nothing
               returning 1)
             select count(*)::int as created from inserted`,
       );
       created = inserted?.created ?? 0;
     }
-    const duplicates = batch.rows.length - created + batch.duplicates;
+    const duplicates = batch.rows.count - created;
     await tx.execute(
       sql`update user_imports set
             processed_rows = processed_rows + ${batch.records},
