@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startProcess } from '../test/helpers/processes.js';
+import { runCli, type ServiceProcess, startProcess } from '../test/helpers/processes.js';
+import { deleteRedisKeys } from '../test/helpers/redis-keys.js';
 import { dropDatabase, freshDatabase, psql } from './pg.js';
 
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 1_000_000);
@@ -25,45 +27,69 @@ async function peakRssMb(pid: number): Promise<number> {
   return Number(status.match(/VmHWM:\s+(\d+) kB/)?.[1]) / 1024;
 }
 
-async function copyBaseline(base: string, file: string): Promise<number> {
-  const name = 'tokenpool_bench_copy';
-  const url = await freshDatabase(base, name);
-  // The users table of the service, by its own migrations, then an empty copy with the same indexes.
-  await psql(
-    url,
-    `create table users_copy (id uuid primary key default gen_random_uuid(), name text not null,
-       email text not null, password_hash text, birth_date date, role text not null default 'user',
-       email_verified_at timestamptz, created_at timestamptz not null default now(),
-       updated_at timestamptz not null default now());
-     create unique index on users_copy (email);
-     create index on users_copy (created_at desc, id desc);`,
-  );
-  const started = performance.now();
-  await psql(url, `\\copy users_copy (name, email, birth_date) from '${file}' with (format csv, header true)`);
-  const seconds = (performance.now() - started) / 1000;
-  await dropDatabase(base, name);
-  return seconds;
-}
-
-async function serviceImport(base: string, redisUrl: string, file: string) {
-  const name = 'tokenpool_bench_import';
-  const url = await freshDatabase(base, name);
-  const dataDir = await mkdtemp(join(tmpdir(), 'tokenpool-bench-'));
-  const env = {
+function serviceEnv(url: string, redisUrl: string, dataDir: string) {
+  return {
+    // A prefix of its own: queued jobs are named by their row id, which starts again at 1 in the
+    // fresh database, and BullMQ ignores a job whose name an earlier run left behind.
+    REDIS_PREFIX: `tokenpool-bench-import-${randomBytes(4).toString('hex')}`,
     NODE_ENV: 'production',
     JWT_SECRET: 'a benchmark secret that is at least thirty-two bytes long',
     DATABASE_URL: url,
     REDIS_URL: redisUrl,
-    REDIS_PREFIX: 'tokenpool-bench-import',
     DATA_DIR: dataDir,
     ADMIN_EMAIL: 'bench@example.com',
     ADMIN_PASSWORD: 'bench password',
     MAX_UPLOAD_BYTES: String(1024 * 1024 * 1024),
   };
-  const api = await startProcess('api', env, 'warn');
-  const worker = await startProcess('worker', env);
+}
+
+async function copyBaseline(base: string, redisUrl: string, file: string): Promise<number> {
+  const name = 'tokenpool_bench_copy';
+  const url = await freshDatabase(base, name);
+  const dataDir = await mkdtemp(join(tmpdir(), 'tokenpool-bench-'));
   try {
-    const login = await fetch(`${api.url}/api/v1/auth/login`, {
+    // The users table of the service, by its own migrations, then an empty copy of it: same
+    // columns, defaults (a random uuid key), checks and indexes.
+    const migrated = await runCli(['migrate'], { ...serviceEnv(url, redisUrl, dataDir), LOG_LEVEL: 'warn' });
+    if (migrated.code !== 0) throw new Error(`migrate failed:\n${migrated.stderr}`);
+    await psql(url, 'create table users_copy (like users including all)');
+    const started = performance.now();
+    await psql(url, `\\copy users_copy (name, email, birth_date) from '${file}' with (format csv, header true)`);
+    return (performance.now() - started) / 1000;
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+    await dropDatabase(base, name);
+  }
+}
+
+type Topology = 'api + worker' | 'serve';
+
+interface ServiceRun {
+  seconds: number;
+  uploadSeconds: number;
+  /** Peak RSS of each service process, by its command. */
+  rss: Record<string, number>;
+}
+
+/**
+ * The service end to end: upload, queue, job, every row committed. `api + worker` is the
+ * production topology, one process each; `serve` is `npm start` as one process
+ * (`WEB_CONCURRENCY=1`), the API and the jobs sharing it.
+ */
+async function serviceImport(base: string, redisUrl: string, file: string, topology: Topology): Promise<ServiceRun> {
+  const name = 'tokenpool_bench_import';
+  const url = await freshDatabase(base, name);
+  const dataDir = await mkdtemp(join(tmpdir(), 'tokenpool-bench-'));
+  const env = { ...serviceEnv(url, redisUrl, dataDir), WEB_CONCURRENCY: '1' };
+  const processes: Record<string, ServiceProcess> = {};
+  try {
+    if (topology === 'serve') processes.serve = await startProcess('serve', env, 'warn');
+    else {
+      processes.api = await startProcess('api', env, 'warn');
+      processes.worker = await startProcess('worker', env);
+    }
+    const apiUrl = (processes.serve ?? processes.api)?.url as string;
+    const login = await fetch(`${apiUrl}/api/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD }),
@@ -73,11 +99,11 @@ async function serviceImport(base: string, redisUrl: string, file: string) {
     const started = performance.now();
     const form = new FormData();
     form.append('file', await openAsBlob(file), 'bench.csv');
-    const uploaded = await fetch(`${api.url}/api/v1/users/imports`, { method: 'POST', headers, body: form });
+    const uploaded = await fetch(`${apiUrl}/api/v1/users/imports`, { method: 'POST', headers, body: form });
     const { id } = (await uploaded.json()) as { id: string };
     const uploadSeconds = (performance.now() - started) / 1000;
     for (;;) {
-      const view = (await (await fetch(`${api.url}/api/v1/users/imports/${id}`, { headers })).json()) as {
+      const view = (await (await fetch(`${apiUrl}/api/v1/users/imports/${id}`, { headers })).json()) as {
         status: string;
         createdRows: number;
       };
@@ -88,11 +114,14 @@ async function serviceImport(base: string, redisUrl: string, file: string) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const seconds = (performance.now() - started) / 1000;
-    const rss = await peakRssMb(worker.child.pid as number);
+    const rss: Record<string, number> = {};
+    for (const [command, service] of Object.entries(processes)) {
+      rss[command] = await peakRssMb(service.child.pid as number);
+    }
     return { seconds, uploadSeconds, rss };
   } finally {
-    await worker.stop('SIGTERM');
-    await api.stop('SIGTERM');
+    for (const service of Object.values(processes).reverse()) await service.stop('SIGTERM');
+    await deleteRedisKeys(redisUrl, env.REDIS_PREFIX);
     await rm(dataDir, { recursive: true, force: true });
     await dropDatabase(base, name);
   }
@@ -103,18 +132,28 @@ export async function importBenchmark(base: string, redisUrl: string): Promise<s
   const file = join(dir, 'users.csv');
   const bytes = await writeCsv(file, ROWS);
   try {
-    const copy = await copyBaseline(base, file);
-    const service = await serviceImport(base, redisUrl, file);
+    const copy = await copyBaseline(base, redisUrl, file);
+    const runs: Array<[Topology, ServiceRun]> = [];
+    for (const topology of ['api + worker', 'serve'] as const) {
+      runs.push([topology, await serviceImport(base, redisUrl, file, topology)]);
+    }
     const fmt = (n: number, digits = 1) => n.toFixed(digits);
     return [
       `import: ${ROWS.toLocaleString('en')} rows, ${fmt(bytes / 1024 / 1024)} MiB, unique e-mails, one name in ten quoted`,
       '',
-      '| run | seconds | rows/s | ratio to baseline |',
-      '| --- | ---: | ---: | ---: |',
-      `| psql \\copy into an empty users table with its indexes (baseline) | ${fmt(copy, 2)} | ${fmt(ROWS / copy, 0)} | 1.00 |`,
-      `| service: upload + queue + worker + every row committed | ${fmt(service.seconds, 2)} | ${fmt(ROWS / service.seconds, 0)} | ${fmt(service.seconds / copy, 2)} |`,
+      '| run | seconds | rows/s | ratio to baseline | peak RSS (MB) |',
+      '| --- | ---: | ---: | ---: | --- |',
+      `| psql \\copy into an empty \`users\` (LIKE users INCLUDING ALL) (baseline) | ${fmt(copy, 2)} | ${fmt(ROWS / copy, 0)} | 1.00 | |`,
+      ...runs.map(
+        ([topology, run]) =>
+          `| service, ${topology}: upload + queue + job + every row committed | ${fmt(run.seconds, 2)} | ${fmt(ROWS / run.seconds, 0)} | ${fmt(run.seconds / copy, 2)} | ${Object.entries(
+            run.rss,
+          )
+            .map(([command, mb]) => `${command} ${fmt(mb, 0)}`)
+            .join(', ')} |`,
+      ),
       '',
-      `upload alone: ${fmt(service.uploadSeconds, 2)} s; worker peak RSS: ${fmt(service.rss, 0)} MB`,
+      `upload alone: ${runs.map(([topology, run]) => `${fmt(run.uploadSeconds, 2)} s (${topology})`).join(', ')}`,
     ].join('\n');
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, inject } from 'vitest';
@@ -14,6 +13,7 @@ import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { client } from './client.js';
 import { databaseUrlFor, testEnvironment } from './environment.js';
 import { type Mailbox, outboxMailbox, startSmtpMailbox } from './mailbox.js';
+import { deleteRedisKeys } from './redis-keys.js';
 
 export interface Harness {
   app: FastifyInstance;
@@ -47,13 +47,6 @@ async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void
       await client.end();
     },
   };
-}
-
-async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url);
-  const stream = redis.scanStream({ match: `${prefix}:*`, count: 500 });
-  for await (const keys of stream as AsyncIterable<string[]>) if (keys.length > 0) await redis.unlink(...keys);
-  await redis.quit();
 }
 
 interface HarnessOptions {

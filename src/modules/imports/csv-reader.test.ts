@@ -1,6 +1,14 @@
 import { Readable } from 'node:stream';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeToLf, detectDelimiter, detectEncoding } from './csv-reader.js';
+import {
+  type CsvRecord,
+  decodeToLf,
+  detectDelimiter,
+  detectEncoding,
+  parseRecords,
+  readRecords,
+} from './csv-reader.js';
 import { mapColumns, normalizeHeader, validateRow } from './import-rows.js';
 
 function chunked(bytes: Buffer, size: number): Readable {
@@ -22,6 +30,30 @@ describe('reading CSV files', () => {
     let text = '';
     for await (const chunk of chunked(bytes, 2).pipe(decodeToLf('windows-1252'))) text += chunk;
     expect(text).toBe('a\nb\nc\n€');
+  });
+
+  it('splits records exactly as csv-parse reads them, broken ones included, however the file is cut', async () => {
+    const all = async (pages: AsyncIterable<CsvRecord[]>) => {
+      const records: CsvRecord[] = [];
+      for await (const page of pages) records.push(...page);
+      return records;
+    };
+    // Short texts of the characters that matter, and cells that look like a real file's.
+    const cell = fc.oneof(
+      fc.stringMatching(/^[a ,;"\n\r\ufeffé]{0,6}$/),
+      fc.constantFrom('Ana', '"Doe, Jane"', '"say ""hi"""', 'a@x.com', '"two\nlines"', ''),
+    );
+    const file = fc
+      .array(fc.array(cell, { minLength: 1, maxLength: 4 }), { maxLength: 8 })
+      .map((rows) => rows.map((row) => row.join(',')).join('\n'));
+    await fc.assert(
+      fc.asyncProperty(file, fc.integer({ min: 1, max: 9 }), fc.boolean(), async (text, size, bom) => {
+        const bytes = Buffer.from(`${bom ? '\ufeff\ufeff' : ''}${text}`);
+        const expected = await all(parseRecords(chunked(bytes, size).pipe(decodeToLf('utf-8')), ',', 0, true));
+        expect(await all(readRecords(chunked(bytes, size), 'utf-8', ','))).toEqual(expected);
+      }),
+      { numRuns: 1000, seed: 13 },
+    );
   });
 
   it('picks the delimiter of the header, ignoring quoted ones', () => {

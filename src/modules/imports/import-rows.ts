@@ -43,18 +43,26 @@ export interface ImportRow {
   birthDate: string | null;
 }
 
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DMY_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
 /** `YYYY-MM-DD` or `DD/MM/YYYY`, a date that exists and is not in the future. */
 function parseBirthDate(value: string, today: string): string | { error: string } {
-  const iso = value.match(/^(\d{4})-(\d{2})-(\d{2})$/);
-  const dmy = value.match(/^(\d{1,2})\/(\d{1,2})\/(\d{4})$/);
+  const iso = ISO_DATE.exec(value);
+  const dmy = iso ? null : DMY_DATE.exec(value);
   const parts = iso ? [iso[1], iso[2], iso[3]] : dmy ? [dmy[3], dmy[2], dmy[1]] : undefined;
   if (!parts) return { error: `birth date "${value}" is not YYYY-MM-DD or DD/MM/YYYY` };
   const [year, month, day] = parts.map(Number) as [number, number, number];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
+  // Years below 100 too: JavaScript's Date would have read them as 19xx, and they never were dates here.
+  if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
     return { error: `birth date "${value}" does not exist` };
   }
-  const normalized = date.toISOString().slice(0, 10);
+  const normalized = `${parts[0]}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
   if (normalized > today) return { error: `birth date "${value}" is in the future` };
   if (year < 1900) return { error: `birth date "${value}" is before 1900` };
   return normalized;

@@ -1,7 +1,7 @@
 import { and, count, desc, eq, inArray, sql } from 'drizzle-orm';
-import { type Db, type Executor, pgArray, queryRows } from '../../infra/db/database.js';
+import { type Db, type Executor, queryRows } from '../../infra/db/database.js';
 import { type ImportError, userImports } from '../../infra/db/schema.js';
-import type { ImportRow } from './import-rows.js';
+import type { BatchColumns } from './batch-rows.js';
 
 export type ImportRecord = typeof userImports.$inferSelect;
 
@@ -47,10 +47,8 @@ export interface Batch {
   /** `processed_rows` this batch starts from: the checkpoint it continues. */
   from: number;
   records: number;
-  /** Valid rows to insert, each e-mail once. */
-  rows: ImportRow[];
-  /** Valid rows whose e-mail came earlier in the same batch. */
-  duplicates: number;
+  /** Valid rows to insert; one whose e-mail is already there, or came earlier, is a duplicate. */
+  rows: BatchColumns;
   errors: ImportError[];
 }
 
@@ -59,50 +57,48 @@ export class CheckpointMovedError extends Error {
 }
 
 /**
- * commitBatch: the users of one batch and the checkpoint after it, in one transaction, so a crash
- * leaves either both or neither. The import row is locked and its checkpoint compared first: if
- * another worker has moved it, this one stops instead of inserting the same rows twice. Users go
- * in with one statement (unnest), and an e-mail already there is a duplicate, not an error.
+ * commitBatch: the users of one batch and the checkpoint after it, in one statement, so one
+ * transaction and one round trip: a crash leaves either both or neither. The import row is locked
+ * (`locked`) before anything is written and its checkpoint compared: if another worker has moved
+ * it (a worker that waited for the lock reads the row as that worker left it), nothing is written
+ * and this one stops instead of inserting the same rows twice. Users go in with one insert
+ * (unnest), and an e-mail already there is a duplicate, not an error.
  */
 export async function commitBatch(db: Db, id: string, batch: Batch): Promise<{ created: number; duplicates: number }> {
-  return db.transaction(async (tx) => {
-    const [locked] = await queryRows<{ processed: number }>(
-      tx,
-      sql`select processed_rows as processed from user_imports where id = ${id} for update`,
-    );
-    if (locked?.processed !== batch.from) {
-      throw new CheckpointMovedError(`import ${id} is at row ${locked?.processed}, not ${batch.from}`);
-    }
-    let created = 0;
-    if (batch.rows.length > 0) {
-      const [inserted] = await queryRows<{ created: number }>(
-        tx,
-        sql`with inserted as (
-              insert into users (name, email, birth_date)
-              select * from unnest(${pgArray(batch.rows.map((r) => r.name))}::text[],
-                                   ${pgArray(batch.rows.map((r) => r.email))}::text[],
-                                   ${pgArray(batch.rows.map((r) => r.birthDate))}::date[])
-              on conflict (email) do nothing
-              returning 1)
-            select count(*)::int as created from inserted`,
-      );
-      created = inserted?.created ?? 0;
-    }
-    const duplicates = batch.rows.length - created + batch.duplicates;
-    await tx.execute(
-      sql`update user_imports set
+  const { rows } = batch;
+  const [result] = await queryRows<{ processed: number | null; created: number }>(
+    db,
+    sql`with locked as (
+          select processed_rows from user_imports where id = ${id} for update),
+        inserted as (
+          insert into users (id, name, email, birth_date)
+          select * from unnest(convert_from(${rows.ids}, 'UTF8')::uuid[],
+                               convert_from(${rows.names}, 'UTF8')::text[],
+                               convert_from(${rows.emails}, 'UTF8')::text[],
+                               convert_from(${rows.birthDates}, 'UTF8')::date[])
+          where (select processed_rows from locked) = ${batch.from}
+          -- A repeat within the batch too: rows go in in file order, so the first of an e-mail wins.
+          on conflict (email) do nothing
+          returning 1),
+        created as (select count(*)::int as n from inserted),
+        checkpoint as (
+          update user_imports set
             processed_rows = processed_rows + ${batch.records},
-            created_rows = created_rows + ${created},
-            duplicate_rows = duplicate_rows + ${duplicates},
+            created_rows = created_rows + (select n from created),
+            duplicate_rows = duplicate_rows + ${rows.count} - (select n from created),
             invalid_rows = invalid_rows + ${batch.errors.length},
             errors = case when jsonb_array_length(errors) >= ${MAX_STORED_ERRORS} then errors
               else (select coalesce(jsonb_agg(e), '[]'::jsonb) from (
                 select e from jsonb_array_elements(errors || ${JSON.stringify(batch.errors)}::jsonb) e
                 limit ${MAX_STORED_ERRORS}) kept) end
-          where id = ${id}`,
-    );
-    return { created, duplicates };
-  });
+          where id = ${id} and (select processed_rows from locked) = ${batch.from}
+          returning 1)
+        select (select processed_rows from locked) as processed, (select n from created) as created`,
+  );
+  if (result?.processed !== batch.from) {
+    throw new CheckpointMovedError(`import ${id} is at row ${result?.processed}, not ${batch.from}`);
+  }
+  return { created: result.created, duplicates: rows.count - result.created };
 }
 
 export async function finishImport(
