@@ -82,9 +82,14 @@ describe('bogus reset tokens', () => {
         file.api.post('/auth/reset-password', { token: 'bogus-reset-token', password: 'a brand new password' }),
       ),
     );
-    // Had each one been hashed first, the bounded line of hashes would have turned some away (503).
-    expect(new Set(flood.map((response) => response.statusCode))).toEqual(new Set([400]));
-    expectProblem(flood[0] as (typeof flood)[number], 400, 'INVALID_EMAIL_LINK');
+    // Had each one been hashed first, the bounded line of hashes would have turned some away (503,
+    // "too many passwords"). On a loaded machine the database may answer some too late (503 too,
+    // the dependency's): those say nothing about hashing, and every other answer is the 400.
+    const hashingRefusals = flood.filter((response) => /passwords are being checked/.test(response.body));
+    expect(hashingRefusals.map((response) => response.body)).toEqual([]);
+    const answered = flood.filter((response) => response.statusCode !== 503);
+    expect(answered.length).toBeGreaterThan(0);
+    for (const response of answered) expectProblem(response, 400, 'INVALID_EMAIL_LINK');
   });
 });
 
