@@ -6,7 +6,6 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Deps } from './deps.js';
-import { isEmail } from './infra/http/formats.js';
 import {
   answerClientError,
   answerFrameworkError,
@@ -23,6 +22,7 @@ import { endStreamsWithTheirSessions } from './modules/auth/stream-sessions.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { importsRoutes } from './modules/imports/imports.routes.js';
 import { tokensRoutes } from './modules/tokens/tokens.routes.js';
+import { isEmail } from './modules/users/email-address.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
 import { swaggerOptions } from './openapi.js';

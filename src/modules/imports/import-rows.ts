@@ -1,4 +1,4 @@
-import { isEmail } from '../../infra/http/formats.js';
+import { isEmail } from '../users/email-address.js';
 
 export type Field = 'name' | 'email' | 'birthDate';
 
