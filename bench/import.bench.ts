@@ -143,7 +143,7 @@ export async function importBenchmark(base: string, redisUrl: string): Promise<s
       '',
       '| run | seconds | rows/s | ratio to baseline | peak RSS (MB) |',
       '| --- | ---: | ---: | ---: | --- |',
-      `| psql \\copy into an empty \`users\` (LIKE users INCLUDING ALL) (baseline) | ${fmt(copy, 2)} | ${fmt(ROWS / copy, 0)} | 1.00 | |`,
+      `| psql \\copy into an empty \`users_copy\` (LIKE users INCLUDING ALL) (baseline) | ${fmt(copy, 2)} | ${fmt(ROWS / copy, 0)} | 1.00 | |`,
       ...runs.map(
         ([topology, run]) =>
           `| service, ${topology}: upload + queue + job + every row committed | ${fmt(run.seconds, 2)} | ${fmt(ROWS / run.seconds, 0)} | ${fmt(run.seconds / copy, 2)} | ${Object.entries(
