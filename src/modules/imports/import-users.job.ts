@@ -135,6 +135,7 @@ export function importUsersHandler(deps: ImportJobDeps): JobHandler<{ importId: 
     let batch: Pending = { from: record.processedRows, records: 0, errors: [] };
     let lastHandOff = { at: Date.now(), bytes: source.bytes };
 
+    let announced = Promise.resolve();
     const commit = async (done: Batch, bytes: number) => {
       const { created, duplicates } = await commitBatch(db, importId, done);
       rowsCommitted.inc({ outcome: 'created' }, created);
@@ -146,14 +147,13 @@ export function importUsersHandler(deps: ImportJobDeps): JobHandler<{ importId: 
       counts.invalidRows += done.errors.length;
       storedErrors.push(...done.errors.slice(0, Math.max(0, MAX_STORED_ERRORS - storedErrors.length)));
       const percent = Math.min(99, Math.floor((bytes / Math.max(size, 1)) * 100));
-      await announce(
-        presentImport(
-          { ...counts, status: 'processing', errors: storedErrors, startedAt: counts.startedAt ?? new Date() },
-          percent,
-        ),
-        progress,
-        events,
+      const status = presentImport(
+        { ...counts, status: 'processing', errors: storedErrors, startedAt: counts.startedAt ?? new Date() },
+        percent,
       );
+      // In order, but beside the next commit rather than before it: the live view is best effort
+      // (it never throws), and its round trips to Redis would otherwise hold up the database.
+      announced = announced.then(() => announce(status, progress, events));
     };
     // One batch commits while the next is read: the parser and the database work at once. Never
     // more than one in flight, so batches commit in order and memory holds two at most.
@@ -190,10 +190,13 @@ export function importUsersHandler(deps: ImportJobDeps): JobHandler<{ importId: 
       for await (const page of records) await take(page, 0);
       if (batch.records > 0) await handOff();
       await inFlight;
+      // The last progress goes out before the end is announced, never after it.
+      await announced;
     } catch (error) {
       source.destroy();
       // A commit may still be running: the job ends after it, not beside it.
       await inFlight?.catch(() => {});
+      await announced;
       if (error instanceof CheckpointMovedError) {
         logger.warn({ importId }, 'another worker is running this import; stopping');
         return;
