@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { serialRounds } from '../concurrency/serial-rounds.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { JobCounters } from './jobs.metrics.js';
@@ -54,8 +55,6 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
   queue.on('error', (error) => logger.error({ reason: describeJobError(error) }, 'job queue error'));
   let worker: Worker | undefined;
   let closed = false;
-  let relaying: Promise<void> | undefined;
-  let relayAgain = false;
   let relayFailing = false;
   const relayId = `relay-${randomUUID()}`;
 
@@ -79,41 +78,37 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
       'queueing jobs on Redis',
     ).then(() => undefined);
 
-  function relay(): void {
-    if (closed) return;
-    if (relaying) {
-      relayAgain = true;
-      return;
-    }
-    relaying = (async () => {
-      do {
-        relayAgain = false;
-        // Claimed for twice the time a send may take: long enough, and soon free if this dies.
-        const jobs = await claimForRelay(db, relayId, RELAY_BATCH, 2 * sendTimeoutMs);
-        if (jobs.length === 0) break;
-        const ids = jobs.map((job) => job.id);
-        try {
-          await send(jobs);
-        } catch (error) {
-          await releaseRelayClaims(db, relayId, ids).catch(() => {});
-          throw error;
+  const relaying = serialRounds(
+    async () => {
+      // Claimed for twice the time a send may take: long enough, and soon free if this dies.
+      const jobs = await claimForRelay(db, relayId, RELAY_BATCH, 2 * sendTimeoutMs);
+      if (jobs.length === 0) return false;
+      const ids = jobs.map((job) => job.id);
+      try {
+        await send(jobs);
+      } catch (error) {
+        await releaseRelayClaims(db, relayId, ids).catch(() => {});
+        throw error;
+      }
+      await markRelayed(db, relayId, ids);
+      return jobs.length === RELAY_BATCH;
+    },
+    {
+      stopped: () => closed,
+      settled: (error) => {
+        if (!error) {
+          if (relayFailing) logger.info('relaying jobs to Redis again');
+          relayFailing = false;
+          return;
         }
-        await markRelayed(db, relayId, ids);
-        if (jobs.length === RELAY_BATCH) relayAgain = true;
-      } while (relayAgain && !closed);
-      if (relayFailing) logger.info('relaying jobs to Redis again');
-      relayFailing = false;
-    })()
-      .catch((error: unknown) => {
         // Said once per outage: the jobs wait in the table, and the next poll tries again.
         if (!relayFailing)
           logger.warn({ reason: describeJobError(error) }, 'could not relay jobs to Redis; will retry');
         relayFailing = true;
-      })
-      .finally(() => {
-        relaying = undefined;
-      });
-  }
+      },
+    },
+  );
+  const relay = () => relaying.kick();
 
   const poller = setInterval(relay, pollMs);
   relay();
@@ -161,7 +156,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
     async close() {
       closed = true;
       clearInterval(poller);
-      await relaying;
+      await relaying.idle();
       // Worker.close waits for the jobs it is running to finish.
       await worker?.close();
       await queue.close();

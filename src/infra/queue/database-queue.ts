@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { serialRounds } from '../concurrency/serial-rounds.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { JobCounters } from './jobs.metrics.js';
@@ -43,31 +44,23 @@ export function createDatabaseQueue(options: DatabaseQueueOptions): JobQueue {
   const timers: NodeJS.Timeout[] = [];
   let concurrency = 0;
   let closed = false;
-  let polling: Promise<void> | undefined;
-  let pollAgain = false;
-
-  function poll(): void {
-    if (closed || concurrency === 0) return;
-    if (polling) {
-      pollAgain = true;
-      return;
-    }
-    polling = (async () => {
-      do {
-        pollAgain = false;
-        const free = concurrency - running.size;
-        if (free <= 0) return;
-        const claimed = await claimDueJobs(db, runner, free, leaseMs);
-        for (const job of claimed) start(job);
-        // A full claim may have left more behind.
-        if (claimed.length === free) pollAgain = true;
-      } while (pollAgain && !closed);
-    })()
-      .catch((error: unknown) => logger.warn({ reason: describeJobError(error) }, 'could not claim jobs'))
-      .finally(() => {
-        polling = undefined;
-      });
-  }
+  const polling = serialRounds(
+    async () => {
+      const free = concurrency - running.size;
+      if (free <= 0) return false;
+      const claimed = await claimDueJobs(db, runner, free, leaseMs);
+      for (const job of claimed) start(job);
+      // A full claim may have left more behind.
+      return claimed.length === free;
+    },
+    {
+      stopped: () => closed || concurrency === 0,
+      settled: (error) => {
+        if (error) logger.warn({ reason: describeJobError(error) }, 'could not claim jobs');
+      },
+    },
+  );
+  const poll = () => polling.kick();
 
   function start(job: ClaimedJob): void {
     const run = execute(job).finally(() => {
@@ -118,7 +111,7 @@ export function createDatabaseQueue(options: DatabaseQueueOptions): JobQueue {
     async close() {
       closed = true;
       for (const timer of timers) clearInterval(timer);
-      await polling;
+      await polling.idle();
       await Promise.allSettled([...running.values()]);
     },
   };
