@@ -34,18 +34,25 @@ CREATE INDEX "webhook_endpoints_live_idx" ON "webhook_endpoints" USING btree ("c
 -- Pool changes write their audit entries in SQL functions as well as in TypeScript; this trigger
 -- sees them all.
 CREATE FUNCTION webhooks_enqueue_deliveries() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  v_data jsonb;
 BEGIN
   -- Most pools have no endpoint: one probe, and the lease's transaction pays nothing more (an
   -- empty INSERT ... SELECT costs an evicting lease about a tenth more; this probe does not).
   IF NOT EXISTS (SELECT 1 FROM webhook_endpoints WHERE deleted_at IS NULL) THEN
     RETURN NULL;
   END IF;
+  v_data := CASE WHEN NEW.target_type = 'token' THEN jsonb_build_object('tokenId', NEW.target_id) ELSE '{}'::jsonb END
+            || NEW.metadata;
+  -- A new lease's event carries what its answer did: the fence (the lease's id) and the holder's
+  -- metadata, so a receiver can fence with it too.
+  IF NEW.action = 'token.leased' AND NEW.metadata ? 'leaseId' THEN
+    SELECT (v_data - 'leaseId') || jsonb_build_object('fence', l.id, 'metadata', l.metadata) INTO v_data
+      FROM token_leases l WHERE l.id = (NEW.metadata->>'leaseId')::bigint;
+  END IF;
   WITH delivery AS (
     INSERT INTO webhook_deliveries (endpoint_id, event, data, occurred_at)
-    SELECT e.id, NEW.action,
-           CASE WHEN NEW.target_type = 'token' THEN jsonb_build_object('tokenId', NEW.target_id) ELSE '{}'::jsonb END
-             || NEW.metadata,
-           NEW.created_at
+    SELECT e.id, NEW.action, v_data, NEW.created_at
       FROM webhook_endpoints e
      WHERE e.deleted_at IS NULL AND NEW.action = ANY (e.events)
     RETURNING id

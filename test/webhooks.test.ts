@@ -56,7 +56,7 @@ async function setUp(harness: Harness) {
   const lease = async (userId: string) => {
     const response = await api.post('/tokens/lease', { userId }, admin.accessToken);
     expect(response.statusCode, response.body).toBe(201);
-    return response.json() as { tokenId: string; userId: string; evictedUserId: string | null };
+    return response.json() as { tokenId: string; userId: string; evictedUserId: string | null; fence: number };
   };
   /** Waits until every delivery of the endpoint is settled and `count` of them exist. */
   const settled = async (endpointId: string, count: number) => {
@@ -105,7 +105,7 @@ describe('every pool event, signed', () => {
     expect(await all.waitForEvent(allHook.secret, leased(a))).toEqual({
       type: 'token.leased',
       timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
-      data: { tokenId: first.tokenId, userId: a, leaseId: expect.any(Number) },
+      data: { tokenId: first.tokenId, userId: a, fence: first.fence, metadata: null },
     });
     expect(await all.waitForEvent(allHook.secret, (event) => event.type === 'token.released')).toMatchObject({
       data: { tokenId: first.tokenId, userId: a },
