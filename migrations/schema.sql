@@ -361,9 +361,10 @@ BEGIN
             || NEW.metadata;
   -- A new lease's event carries what its answer did: the fence (the lease's id) and the holder's
   -- metadata, so a receiver can fence with it too.
-  IF NEW.action = 'token.leased' AND NEW.metadata ? 'leaseId' THEN
-    SELECT (v_data - 'leaseId') || jsonb_build_object('fence', l.id, 'metadata', l.metadata) INTO v_data
-      FROM token_leases l WHERE l.id = (NEW.metadata->>'leaseId')::bigint;
+  -- (Never null, whatever the entry says: a failure here would fail the lease itself.)
+  IF NEW.action = 'token.leased' AND jsonb_typeof(NEW.metadata->'leaseId') = 'number' THEN
+    v_data := (v_data - 'leaseId') || jsonb_build_object('fence', NEW.metadata->'leaseId', 'metadata',
+      (SELECT l.metadata FROM token_leases l WHERE l.id = (NEW.metadata->>'leaseId')::bigint));
   END IF;
   WITH delivery AS (
     INSERT INTO webhook_deliveries (endpoint_id, event, data, occurred_at)

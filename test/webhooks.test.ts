@@ -154,6 +154,7 @@ describe('the outbox', () => {
     const { register } = await setUp(harness);
     // Never resolved (RFC 2606): nothing leaves the machine.
     const hook = await register('https://hooks.invalid/outbox', ['token.released']);
+    const leasesHook = await register('https://hooks.invalid/leases', ['token.leased']);
     const { db } = harness.runtime.database;
     const record = (tx: Tx, action: string) =>
       tx.execute(sql`insert into audit_logs (action, target_type, target_id, metadata)
@@ -179,6 +180,9 @@ describe('the outbox', () => {
 
     await db.transaction(async (tx) => {
       await record(tx, 'token.leased');
+      // A lease entry naming no lease the table holds still commits: the trigger never fails a lease.
+      await tx.execute(sql`insert into audit_logs (action, target_type, target_id, metadata)
+                           values ('token.leased', 'token', ${randomUUID()}, '{"leaseId":987654321}'::jsonb)`);
       await record(tx, 'auth.login');
       await record(tx, 'token.released');
     });
@@ -187,6 +191,16 @@ describe('the outbox', () => {
       sql`select event, data from webhook_deliveries where endpoint_id = ${hook.id}`,
     );
     expect(row).toEqual({ event: 'token.released', data: { tokenId: expect.any(String), userId: 'u' } });
+    const leased = await queryRows<{ data: Record<string, unknown> }>(
+      db,
+      sql`select data from webhook_deliveries where endpoint_id = ${leasesHook.id} order by created_at, id`,
+    );
+    expect(
+      leased.map((delivery) => delivery.data).sort((a, b) => Object.keys(a).length - Object.keys(b).length),
+    ).toEqual([
+      { tokenId: expect.any(String), userId: 'u' },
+      { tokenId: expect.any(String), fence: 987654321, metadata: null },
+    ]);
     expect((await count(db))[0]?.deliveries).toBe(1);
   });
 });
