@@ -10,7 +10,14 @@ import { insertAuditEntry } from '../audit/audit.sql.js';
 import type { AuditOrigin } from '../audit/audit-origin.js';
 import { endActiveLeases, freeTokens, lockActiveTokens, lockToken } from './sql/end-leases.js';
 import { expireDueLeases, type LeaseEnd } from './sql/expire-due-leases.js';
-import { type LeaseMetadata, type LeaseRequest, type LeaseResult, leaseTokens, lockPool } from './sql/lease-tokens.js';
+import {
+  type LeaseMetadata,
+  type LeaseRefusal,
+  type LeaseRequest,
+  type LeaseResult,
+  leaseTokens,
+  lockPool,
+} from './sql/lease-tokens.js';
 import { publishTokenEvents, type TokenEvent } from './token-events.js';
 import { tokenCounters } from './tokens.metrics.js';
 
@@ -21,10 +28,8 @@ export interface LeaseAsked {
   metadata?: LeaseMetadata;
 }
 
-interface FullPool {
-  tokenId: null;
-  retryAfter: number;
-}
+/** A refusal that is final: the pool was full and the request would not evict. */
+type FullPool = LeaseRefusal & { retryAfter: number };
 
 /** What the pool is built from. */
 export interface TokensDeps {
