@@ -5,17 +5,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { paths } from './generated/openapi.js';
 import { signInAdmin } from './helpers/admin.js';
 import { PASSWORD, uniqueEmail } from './helpers/client.js';
+import { eventReader, type StreamMessage } from './helpers/event-stream.js';
 import { useHarness } from './helpers/harness.js';
 import { DOCUMENT_PATH, documentText, TYPES_PATH, typesText } from './helpers/openapi.js';
 
 // The OpenAPI document proven usable, not just valid: the committed copy (what Spectral lints) is
 // the served one, the client types generated from it are current, and a client built on those
 // types (openapi-fetch) takes a user through the API.
-
-interface Message {
-  event: string;
-  data: string;
-}
 
 interface Document {
   paths: Record<
@@ -29,33 +25,23 @@ interface StreamMessageSchema {
 }
 
 /** Whether a message is one the document names for the stream at `path`, with the payload it documents. */
-function documented(document: Document, path: string, message: Message): boolean {
+function documented(document: Document, path: string, message: StreamMessage): boolean {
   const media = document.paths[path]?.get?.responses['200']?.content?.['text/event-stream'];
   const schema = media?.schema as { anyOf: StreamMessageSchema[] } | undefined;
   const named = schema?.anyOf.find((option) => option.properties.event.enum.includes(message.event));
   return named !== undefined && Value.Check(named.properties.data.contentSchema, JSON.parse(message.data));
 }
 
-/** Reads Server-Sent Events until one satisfies `wanted`; comment lines (heartbeats) are skipped. */
-async function readUntil(body: ReadableStream<Uint8Array>, wanted: (message: Message) => boolean): Promise<Message> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
+/** Reads Server-Sent Events until one satisfies `wanted`, and answers it. */
+async function readUntil(
+  body: ReadableStream<Uint8Array>,
+  wanted: (message: StreamMessage) => boolean,
+): Promise<StreamMessage> {
+  const stream = eventReader(body);
   try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error('the stream ended first');
-      buffer += decoder.decode(value, { stream: true });
-      const blocks = buffer.split('\n\n');
-      buffer = blocks.pop() ?? '';
-      for (const block of blocks) {
-        const field = (name: string) => block.match(new RegExp(`^${name}: (.*)$`, 'm'))?.[1];
-        const message = { event: field('event') ?? '', data: field('data') ?? '' };
-        if (message.data && wanted(message)) return message;
-      }
-    }
+    return (await stream.until(wanted)).at(-1) as StreamMessage;
   } finally {
-    await reader.cancel();
+    await stream.close();
   }
 }
 

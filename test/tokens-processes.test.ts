@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../src/infra/db/database.js';
 import { signInAdmin } from './helpers/admin.js';
 import { testEnvironment } from './helpers/environment.js';
+import { eventReader } from './helpers/event-stream.js';
 import { useHarness } from './helpers/harness.js';
 import { type AnsweredLease, expectPoolInvariants } from './helpers/pool-invariants.js';
 import { type ServiceProcess, startProcess } from './helpers/processes.js';
@@ -88,23 +89,20 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('the poo
       signal: abort.signal,
     });
     expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
-    const decoder = new TextDecoder();
-    // The first chunk is the stream's opening comment: the subscription is live from here on.
-    await reader.read();
+    const events = eventReader(stream.body as ReadableStream<Uint8Array>);
+    await events.opened();
     const holder = crypto.randomUUID();
     const leased = (await (await lease(a, holder)).json()) as AnsweredLease;
-    let received = '';
     // The eviction names the new holder too, and comes first: read on until its lease arrives.
-    const leasedEvent = new RegExp(`event: leased\\ndata: .*"userId":"${holder}"`);
-    while (!leasedEvent.test(received)) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      received += decoder.decode(value);
-    }
+    const received = await events.until(
+      (message) => message.event === 'leased' && JSON.parse(message.data).userId === holder,
+    );
     abort.abort();
-    expect(received).toMatch(new RegExp(`event: leased\\ndata: .*"tokenId":"${leased.tokenId}"`));
-    expect(received).toMatch(/event: evicted\n/);
+    expect(received).toContainEqual({
+      event: 'leased',
+      data: expect.stringContaining(`"tokenId":"${leased.tokenId}"`),
+    });
+    expect(received.map((message) => message.event)).toContain('evicted');
   });
 
   it('ends a stream in one process within two seconds of its session ending in the other', async () => {
