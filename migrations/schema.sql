@@ -36,6 +36,20 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_due_idx ON public.jobs USING btree (run_at, id) WHERE (status = 'pending'::text);
 
+CREATE TABLE lease_waiters (
+  id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
+  holder_id uuid NOT NULL,
+  actor_id uuid,
+  metadata jsonb,
+  ip text,
+  user_agent text,
+  request_id text,
+  created_at timestamp(6) with time zone NOT NULL DEFAULT now(),
+  alive_until timestamp(6) with time zone NOT NULL,
+  CONSTRAINT lease_waiters_pkey PRIMARY KEY (id)
+);
+CREATE INDEX lease_waiters_alive_idx ON public.lease_waiters USING btree (alive_until);
+
 CREATE TABLE one_time_tokens (
   token_hash text NOT NULL,
   user_id uuid NOT NULL,
@@ -192,10 +206,60 @@ CREATE TYPE lease_outcome AS (
   expired jsonb,
   fence bigint,
   metadata jsonb,
-  retry_after integer
+  retry_after integer,
+  waiter_id bigint
 );
 
-CREATE OR REPLACE FUNCTION public.lease_one(p_holder uuid, p_ttl_seconds integer, p_exclusive boolean, p_evict boolean, p_metadata jsonb, p_actor uuid, p_ip text, p_user_agent text, p_request_id text, p_at timestamp with time zone DEFAULT NULL::timestamp with time zone)
+CREATE OR REPLACE FUNCTION public.claim_waiting_leases(p_waiters bigint[], p_ttl_seconds integer)
+ RETURNS TABLE(waiter_id bigint, lease lease_outcome, next_end_ms double precision)
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+  v_waiter lease_waiters%ROWTYPE;
+  v_lease lease_outcome;
+  v_serving boolean := true;
+  v_next_end_ms float8;
+BEGIN
+  PERFORM lock_pool(true);
+  UPDATE lease_waiters w SET alive_until = clock_timestamp() + lease_waiter_grace() WHERE w.id = ANY(p_waiters);
+  -- The waiters of processes that stopped claiming: gone, and nobody's turn any more.
+  DELETE FROM lease_waiters w WHERE w.alive_until <= clock_timestamp();
+  SELECT extract(epoch FROM min(t.expires_at) - clock_timestamp()) * 1000 INTO v_next_end_ms
+    FROM tokens t WHERE t.expires_at > clock_timestamp();
+  FOR v_waiter IN SELECT * FROM lease_waiters w WHERE w.id = ANY(p_waiters) ORDER BY w.id LOOP
+    v_lease := NULL;
+    -- Once one waiter is not served, no waiter behind it can be.
+    IF v_serving THEN
+      v_lease := lease_one(v_waiter.holder_id, p_ttl_seconds, true, false, v_waiter.metadata, v_waiter.actor_id,
+        v_waiter.ip, v_waiter.user_agent, v_waiter.request_id, NULL, NULL, v_waiter.id);
+      IF v_lease.token_id IS NULL THEN
+        v_serving := false;
+        v_lease := NULL;
+      ELSE
+        DELETE FROM lease_waiters w WHERE w.id = v_waiter.id;
+      END IF;
+    END IF;
+    RETURN QUERY SELECT v_waiter.id, v_lease, v_next_end_ms;
+  END LOOP;
+END $function$;
+
+CREATE OR REPLACE FUNCTION public.first_lease_end_seconds(p_at timestamp with time zone)
+ RETURNS integer
+ LANGUAGE sql
+AS $function$
+  SELECT coalesce((SELECT greatest(1, ceil(extract(epoch FROM t.expires_at - p_at)))::integer
+                     FROM tokens t WHERE t.expires_at > p_at ORDER BY t.expires_at, t.id LIMIT 1), 1)
+$function$;
+
+CREATE OR REPLACE FUNCTION public.free_beyond(p_ahead integer, p_at timestamp with time zone)
+ RETURNS boolean
+ LANGUAGE sql
+AS $function$
+  SELECT (SELECT count(*) FROM (SELECT 1 FROM tokens t WHERE t.leased_at IS NULL LIMIT p_ahead + 1) f)
+       + (SELECT count(*) FROM (SELECT 1 FROM tokens t WHERE t.expires_at <= p_at LIMIT p_ahead + 1) e) > p_ahead
+$function$;
+
+CREATE OR REPLACE FUNCTION public.lease_one(p_holder uuid, p_ttl_seconds integer, p_exclusive boolean, p_evict boolean, p_metadata jsonb, p_actor uuid, p_ip text, p_user_agent text, p_request_id text, p_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_wait_seconds integer DEFAULT NULL::integer, p_waiter bigint DEFAULT NULL::bigint)
  RETURNS lease_outcome
  LANGUAGE plpgsql
 AS $function$
@@ -207,6 +271,8 @@ DECLARE
   v_lease_id bigint;
   v_evicted uuid;
   v_expired jsonb := '[]'::jsonb;
+  v_ahead integer;
+  v_waiter bigint;
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtextextended(p_holder::text, 0));
   v_now := coalesce(p_at, clock_timestamp());
@@ -214,27 +280,36 @@ BEGIN
   SELECT * INTO v_open FROM token_leases l WHERE l.user_id = p_holder AND l.ended_at IS NULL;
   IF FOUND AND v_open.expires_at > v_now THEN
     RETURN (v_open.token_id, v_open.user_id, v_open.leased_at, v_open.expires_at, false, NULL, v_expired,
-            v_open.id, v_open.metadata, NULL)::lease_outcome;
+            v_open.id, v_open.metadata, NULL, NULL)::lease_outcome;
   END IF;
 
   IF p_exclusive THEN
     -- No other writer of the pool is in flight, so this snapshot is the pool as it is at v_now:
-    -- a free token, else one whose lease was over by v_now, else every token is held by an
-    -- unexpired lease and the first in lease order is the oldest.
-    -- (No token has a null leased_at in the last search; NULLS FIRST only lets the index serve.)
-    SELECT * INTO v_token FROM tokens t WHERE t.leased_at IS NULL ORDER BY t.leased_at NULLS FIRST, t.id LIMIT 1 FOR UPDATE;
-    IF NOT FOUND THEN
-      SELECT * INTO v_token FROM tokens t WHERE t.expires_at <= v_now ORDER BY t.expires_at, t.id LIMIT 1 FOR UPDATE;
+    -- a free token, else one whose lease was over by v_now, unless waiters were promised them all.
+    v_ahead := waiters_ahead(coalesce(p_waiter, 9223372036854775807));
+    IF v_ahead = 0 OR free_beyond(v_ahead, v_now) THEN
+      SELECT * INTO v_token FROM tokens t WHERE t.leased_at IS NULL ORDER BY t.leased_at NULLS FIRST, t.id LIMIT 1 FOR UPDATE;
+      IF v_token.id IS NULL THEN
+        SELECT * INTO v_token FROM tokens t WHERE t.expires_at <= v_now ORDER BY t.expires_at, t.id LIMIT 1 FOR UPDATE;
+      END IF;
     END IF;
-    IF NOT FOUND AND NOT p_evict THEN
-      -- Every token is held and this request would rather fail than evict: it may try again once
-      -- the first lease to end has ended (every lease lasts the same, so that is the oldest).
-      RETURN (NULL, p_holder, NULL, NULL, false, NULL, v_expired, NULL, NULL,
-              (SELECT greatest(1, ceil(extract(epoch FROM t.expires_at - v_now)))::integer
-                 FROM tokens t ORDER BY t.expires_at, t.id LIMIT 1))::lease_outcome;
+    IF v_token.id IS NULL AND p_waiter IS NOT NULL THEN
+      RETURN (NULL, p_holder, NULL, NULL, false, NULL, v_expired, NULL, NULL, NULL, p_waiter)::lease_outcome;
     END IF;
-    IF NOT FOUND THEN
-      SELECT * INTO v_token FROM tokens t ORDER BY t.leased_at NULLS FIRST, t.id LIMIT 1 FOR UPDATE;
+    IF v_token.id IS NULL AND p_wait_seconds IS NOT NULL THEN
+      INSERT INTO lease_waiters (holder_id, actor_id, metadata, ip, user_agent, request_id, alive_until)
+        VALUES (p_holder, p_actor, p_metadata, p_ip, p_user_agent, p_request_id, clock_timestamp() + lease_waiter_grace())
+        RETURNING id INTO v_waiter;
+      RETURN (NULL, p_holder, NULL, NULL, false, NULL, v_expired, NULL, NULL, NULL, v_waiter)::lease_outcome;
+    END IF;
+    IF v_token.id IS NULL AND p_evict THEN
+      -- Every lease lasts the same, so the first in lease order is the oldest.
+      SELECT * INTO v_token FROM tokens t WHERE t.expires_at > v_now
+        ORDER BY t.leased_at NULLS FIRST, t.id LIMIT 1 FOR UPDATE;
+    END IF;
+    IF v_token.id IS NULL THEN
+      RETURN (NULL, p_holder, NULL, NULL, false, NULL, v_expired, NULL, NULL, first_lease_end_seconds(v_now),
+              NULL)::lease_outcome;
     END IF;
   ELSE
     -- A free token, else the one whose lease ended first. Each condition is in WHERE because that
@@ -250,7 +325,7 @@ BEGIN
     -- Every token is held, or being taken or freed by a transaction still in flight: only a caller
     -- holding the pool EXCLUSIVE can tell which, so this one hands the request back untouched.
     IF NOT FOUND THEN
-      RETURN (NULL, p_holder, NULL, NULL, false, NULL, v_expired, NULL, NULL, NULL)::lease_outcome;
+      RETURN (NULL, p_holder, NULL, NULL, false, NULL, v_expired, NULL, NULL, NULL, NULL)::lease_outcome;
     END IF;
     -- The lease begins once its token is locked: a release or clear that freed the token committed
     -- before that, so the history never shows a lease beginning before the one it follows ended.
@@ -301,7 +376,7 @@ BEGIN
          jsonb_build_object('userId', p_holder, 'leaseId', v_lease_id);
 
   RETURN (v_token.id, p_holder, v_now, v_now + make_interval(secs => p_ttl_seconds), true, v_evicted, v_expired,
-          v_lease_id, p_metadata, NULL)::lease_outcome;
+          v_lease_id, p_metadata, NULL, NULL)::lease_outcome;
 END $function$;
 
 CREATE OR REPLACE FUNCTION public.lease_tokens(p_items jsonb, p_ttl_seconds integer, p_exclusive boolean)
@@ -313,13 +388,25 @@ DECLARE
   v_ord integer := 0;
 BEGIN
   PERFORM lock_pool(p_exclusive);
+  IF NOT p_exclusive AND EXISTS (SELECT 1 FROM lease_waiters w WHERE w.alive_until > clock_timestamp()) THEN
+    RETURN QUERY SELECT i.ord::integer, (NULL, (i.value->>'holder')::uuid, NULL, NULL, false, NULL, '[]'::jsonb,
+      NULL, NULL, NULL, NULL)::lease_outcome FROM jsonb_array_elements(p_items) WITH ORDINALITY i(value, ord);
+    RETURN;
+  END IF;
   FOR v_item IN SELECT value FROM jsonb_array_elements(p_items) LOOP
     v_ord := v_ord + 1;
     RETURN QUERY SELECT v_ord, lease_one((v_item->>'holder')::uuid, p_ttl_seconds, p_exclusive,
       coalesce((v_item->>'evict')::boolean, true), nullif(v_item->'metadata', 'null'::jsonb),
-      (v_item->>'actor')::uuid, v_item->>'ip', v_item->>'userAgent', v_item->>'requestId');
+      (v_item->>'actor')::uuid, v_item->>'ip', v_item->>'userAgent', v_item->>'requestId', NULL,
+      (v_item->>'waitSeconds')::integer);
   END LOOP;
 END $function$;
+
+CREATE OR REPLACE FUNCTION public.lease_waiter_grace()
+ RETURNS interval
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$ SELECT interval '10 seconds' $function$;
 
 CREATE OR REPLACE FUNCTION public.lock_pool(p_exclusive boolean)
  RETURNS void
@@ -344,6 +431,13 @@ BEGIN
   RAISE EXCEPTION 'the token pool is made once and never resized (% refused)', TG_OP
     USING ERRCODE = 'restrict_violation';
 END $function$;
+
+CREATE OR REPLACE FUNCTION public.waiters_ahead(p_before bigint)
+ RETURNS integer
+ LANGUAGE sql
+AS $function$
+  SELECT count(*)::integer FROM lease_waiters w WHERE w.id < p_before AND w.alive_until > clock_timestamp()
+$function$;
 
 CREATE OR REPLACE FUNCTION public.webhooks_enqueue_deliveries()
  RETURNS trigger

@@ -311,7 +311,7 @@ export interface paths {
         put?: never;
         /**
          * Lease a token
-         * @description 201 with a new lease: a free token, or the oldest lease evicted when none is free (with `onFull: "fail"`, 409 POOL_FULL instead). 200 with the same lease, unchanged (its fence and metadata too), when the holder already has an active one.
+         * @description 201 with a new lease: a free token, or the oldest lease evicted when none is free (with `onFull: "fail"`, 409 POOL_FULL instead; with `onFull: "wait"`, a token freed within `waitSeconds`, else 409 POOL_FULL). 200 with the same lease, unchanged (its fence and metadata too), when the holder already has an active one. Tokens freed while requests wait go to them, in the order they came: an evicting request then evicts, and one that finds every token free but promised to waiters hears 409 POOL_FULL.
          */
         post: operations["leaseToken"];
         delete?: never;
@@ -1543,8 +1543,10 @@ export interface operations {
                      * @description The holder; another user than the caller needs admin.
                      */
                     userId?: string;
-                    /** @description When every token is held: `evict` (the default) takes the oldest lease, whose holder loses it; `fail` answers 409 POOL_FULL with Retry-After, the seconds until the first lease ends. */
-                    onFull?: "evict" | "fail";
+                    /** @description When every token is held: `evict` (the default) takes the oldest lease, whose holder loses it; `fail` answers 409 POOL_FULL with Retry-After, the seconds until the first lease ends; `wait` waits up to `waitSeconds` for a token freed by a release, an expiry or a clear, first come first served across every process, then answers 409 POOL_FULL. A waiting client that goes away never ends up holding a lease. */
+                    onFull?: "evict" | "fail" | "wait";
+                    /** @description With `onFull: "wait"` only: how long to wait, in seconds (default 30). */
+                    waitSeconds?: number;
                     /** @description Anything the holder wants kept with its lease ("who is this and why"): a JSON object of at most 1024 bytes. */
                     metadata?: {
                         [key: string]: unknown;
@@ -1697,6 +1699,8 @@ export interface operations {
                             total: number;
                             active: number;
                             available: number;
+                            /** @description Lease requests waiting for a token (`onFull: "wait"`), in every process. */
+                            waiting: number;
                         };
                     };
                 };
@@ -1807,6 +1811,10 @@ export interface operations {
                     } | {
                         /** @enum {string} */
                         event: "cleared";
+                        data: string;
+                    } | {
+                        /** @enum {string} */
+                        event: "waiting";
                         data: string;
                     };
                 };

@@ -7,7 +7,7 @@ import {
   lockPool,
 } from '../../src/modules/tokens/sql/lease-tokens.js';
 
-interface LeaseParams extends Omit<LeaseRequest, 'evict' | 'metadata'> {
+interface LeaseParams extends Omit<LeaseRequest, 'evict' | 'waitSeconds' | 'metadata'> {
   ttlSeconds: number;
   /** The instant to lease at; only tests set it, to probe the expiry boundary exactly. */
   at: string;

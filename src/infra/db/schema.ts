@@ -180,6 +180,28 @@ export const tokenLeases = pgTable(
 );
 
 /**
+ * Requests waiting for a free token (`onFull: "wait"`), first come first served by `id`. The
+ * process that holds the request claims for it and keeps `alive_until` ahead of the clock; a row
+ * whose `alive_until` has passed belongs to a process that is gone and no longer holds a place.
+ */
+export const leaseWaiters = pgTable(
+  'lease_waiters',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    holderId: uuid('holder_id').notNull(),
+    // The lease's audit fields and metadata, as the waiting request gave them.
+    actorId: uuid('actor_id'),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>(),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    requestId: text('request_id'),
+    createdAt: createdAt(),
+    aliveUntil: optionalTime('alive_until').notNull(),
+  },
+  (t) => [index('lease_waiters_alive_idx').on(t.aliveUntil)],
+);
+
+/**
  * A bulk import of users from a CSV file. The counts and the checkpoint are committed with each
  * batch of inserted users, so a worker that dies mid-file leaves exactly what it had done.
  */

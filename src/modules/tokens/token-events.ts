@@ -6,11 +6,19 @@ export type { TokenEvent };
 export const TOKEN_EVENTS_CHANNEL = 'tokens';
 
 /** Every event the pool's stream sends, for a client that listens by name (the dashboard). */
-export const TOKEN_EVENT_TYPES: TokenEvent['type'][] = ['leased', 'released', 'expired', 'evicted', 'cleared'];
+export const TOKEN_EVENT_TYPES: TokenEvent['type'][] = [
+  'leased',
+  'released',
+  'expired',
+  'evicted',
+  'cleared',
+  'waiting',
+];
 
 /** Whether a holder following its own events hears this one: its leases and their ends, and clears. */
 export function concernsHolder(event: TokenEvent, holderId: string): boolean {
   if (event.type === 'cleared') return true;
+  if (event.type === 'waiting') return false;
   return event.userId === holderId || (event.type === 'evicted' && event.byUserId === holderId);
 }
 

@@ -24,7 +24,7 @@ describe('under concurrency', () => {
     const leases: AnsweredLease[] = answers.map((a) => a.json());
     await expectPoolInvariants(file.harness.runtime.database.db, POOL, leases);
     const meta = (await file.api.get('/tokens', admin.accessToken)).json().meta;
-    expect(meta).toEqual({ total: POOL, active: POOL, available: 0 });
+    expect(meta).toEqual({ total: POOL, active: POOL, available: 0, waiting: 0 });
   });
 
   it('gives one holder asking 30 times at once exactly one lease', async () => {

@@ -64,6 +64,7 @@ describe('expiry by the database clock alone', () => {
       total: 1,
       active: 0,
       available: 1,
+      waiting: 0,
     });
     expectProblem(await file.api.post(`/tokens/${lease.tokenId}/release`, undefined, holder.accessToken), 409);
     const [open] = await queryRows<{ open: number }>(

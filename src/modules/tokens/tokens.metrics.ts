@@ -3,7 +3,7 @@ import type { Db } from '../../infra/db/database.js';
 import { counter, readAtScrape } from '../../infra/metrics/metrics.js';
 import { countTokens } from './sql/token-views.js';
 
-/** The pool as the database has it, read at each scrape: tokens by state. */
+/** The pool as the database has it, read at each scrape: tokens by state, and the requests waiting. */
 export function registerPoolGauge(registry: Registry, db: Db): void {
   readAtScrape(
     registry,
@@ -19,6 +19,11 @@ export function registerPoolGauge(registry: Registry, db: Db): void {
         { labels: { state: 'available' }, value: available },
       ];
     },
+  );
+  readAtScrape(
+    registry,
+    { name: 'tokenpool_lease_waiters', help: 'Lease requests waiting for a token (onFull "wait"), in every process.' },
+    async () => [{ labels: {}, value: (await countTokens(db)).waiting }],
   );
 }
 

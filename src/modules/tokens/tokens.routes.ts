@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { clientGone } from '../../infra/http/client-gone.js';
 import { errors } from '../../infra/http/errors.js';
 import { principal } from '../../infra/http/principal.js';
 import { moduleRoutes } from '../../infra/http/route-auth.js';
@@ -31,6 +32,8 @@ const tags = ['tokens'];
 const routes: FastifyPluginAsyncTypebox<{ deps: TokensDeps }> = async (app, { deps }) => {
   const { db } = deps.database;
   const tokens = createTokensService(deps);
+  // Before the server waits for open requests to finish: waiting ones are answered at once.
+  app.addHook('preClose', () => tokens.close());
 
   app.post(
     '/tokens/lease',
@@ -42,8 +45,10 @@ const routes: FastifyPluginAsyncTypebox<{ deps: TokensDeps }> = async (app, { de
         summary: 'Lease a token',
         description:
           '201 with a new lease: a free token, or the oldest lease evicted when none is free (with ' +
-          '`onFull: "fail"`, 409 POOL_FULL instead). 200 with the same lease, unchanged (its fence and ' +
-          'metadata too), when the holder already has an active one.',
+          '`onFull: "fail"`, 409 POOL_FULL instead; with `onFull: "wait"`, a token freed within `waitSeconds`, else ' +
+          '409 POOL_FULL). 200 with the same lease, unchanged (its fence and metadata too), when the holder already ' +
+          'has an active one. Tokens freed while requests wait go to them, in the order they came: an evicting ' +
+          'request then evicts, and one that finds every token free but promised to waiters hears 409 POOL_FULL.',
         body: LeaseBody,
         response: { 200: Lease, 201: Lease, ...problems(400, 403, 409) },
       },
@@ -55,7 +60,17 @@ const routes: FastifyPluginAsyncTypebox<{ deps: TokensDeps }> = async (app, { de
           { field: 'metadata', message: `must be at most ${MAX_METADATA_BYTES} bytes as JSON` },
         ]);
       }
-      const lease = await tokens.lease(principal(request), asked, auditOrigin(request));
+      if (asked.waitSeconds !== undefined && asked.onFull !== 'wait') {
+        throw errors.validation('The body is invalid.', [
+          { field: 'waitSeconds', message: 'goes with onFull "wait" only' },
+        ]);
+      }
+      const lease = await tokens.lease(
+        principal(request),
+        asked,
+        auditOrigin(request),
+        asked.onFull === 'wait' ? clientGone(reply) : undefined,
+      );
       const { tokenId, userId, leasedAt, expiresAt, evictedUserId, fence, metadata } = lease;
       return reply
         .status(lease.created ? 201 : 200)

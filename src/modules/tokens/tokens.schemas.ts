@@ -11,6 +11,10 @@ const EndReason = Type.Union([
   Type.Literal('cleared'),
 ]);
 
+/** How long `onFull: "wait"` waits: by default, and at the most. */
+export const DEFAULT_WAIT_SECONDS = 30;
+export const MAX_WAIT_SECONDS = 60;
+
 /** The largest `metadata`, as JSON text. */
 export const MAX_METADATA_BYTES = 1024;
 
@@ -32,10 +36,19 @@ export const LeaseBody = Type.Union(
       {
         userId: Type.Optional({ ...Uuid, description: 'The holder; another user than the caller needs admin.' }),
         onFull: Type.Optional(
-          Type.Union([Type.Literal('evict'), Type.Literal('fail')], {
+          Type.Union([Type.Literal('evict'), Type.Literal('fail'), Type.Literal('wait')], {
             description:
               'When every token is held: `evict` (the default) takes the oldest lease, whose holder loses it; `fail` answers ' +
-              '409 POOL_FULL with Retry-After, the seconds until the first lease ends.',
+              '409 POOL_FULL with Retry-After, the seconds until the first lease ends; `wait` waits up to `waitSeconds` for ' +
+              'a token freed by a release, an expiry or a clear, first come first served across every process, then ' +
+              'answers 409 POOL_FULL. A waiting client that goes away never ends up holding a lease.',
+          }),
+        ),
+        waitSeconds: Type.Optional(
+          Type.Integer({
+            minimum: 1,
+            maximum: MAX_WAIT_SECONDS,
+            description: `With \`onFull: "wait"\` only: how long to wait, in seconds (default ${DEFAULT_WAIT_SECONDS}).`,
           }),
         ),
         metadata: Type.Optional(Metadata),
@@ -44,12 +57,14 @@ export const LeaseBody = Type.Union(
     ),
     Type.Null(),
   ],
-  // For oneself; an admin leasing for someone else; one who would rather fail than take anyone's token.
+  // For oneself; an admin leasing for someone else; one who would rather fail than take anyone's
+  // token; one who would rather wait for a token to come free.
   {
     examples: [
       {},
       { userId: '0b3f6d2e-8a41-4c7e-9d55-2f1a6c9e7b10' },
       { onFull: 'fail', metadata: { job: 'nightly-report', host: 'worker-3' } },
+      { onFull: 'wait', waitSeconds: 10 },
     ],
   },
 );
@@ -82,7 +97,12 @@ export const EventsQuery = Type.Object({
 
 export const TokenList = Type.Object({
   data: Type.Array(Token),
-  meta: Type.Object({ total: Type.Integer(), active: Type.Integer(), available: Type.Integer() }),
+  meta: Type.Object({
+    total: Type.Integer(),
+    active: Type.Integer(),
+    available: Type.Integer(),
+    waiting: Type.Integer({ description: 'Lease requests waiting for a token (`onFull: "wait"`), in every process.' }),
+  }),
 });
 
 export const HistoryEntry = Type.Object({
@@ -164,6 +184,14 @@ export const TokenEventPayloads = {
   cleared: Type.Object(
     { type: Type.Literal('cleared'), released: Type.Integer(), tokenIds: Type.Array(Uuid) },
     { description: 'An admin ended every active lease.' },
+  ),
+  waiting: Type.Object(
+    { type: Type.Literal('waiting'), waiting: Type.Integer({ minimum: 0 }) },
+    {
+      description:
+        'The line of requests waiting for a token (`onFull: "wait"`) changed: how many wait now, in every process. ' +
+        'Not sent on a stream filtered by `userId`.',
+    },
   ),
 };
 

@@ -3,11 +3,12 @@ import type { Config } from '../../config.js';
 import { createBatcher } from '../../infra/concurrency/batcher.js';
 import type { Database } from '../../infra/db/database.js';
 import type { EventBus } from '../../infra/events/event-bus.js';
-import { errors } from '../../infra/http/errors.js';
+import { AppError, errors } from '../../infra/http/errors.js';
 import type { Principal } from '../../infra/http/principal.js';
 import type { Logger } from '../../infra/logger.js';
 import { insertAuditEntry } from '../audit/audit.sql.js';
 import type { AuditOrigin } from '../audit/audit-origin.js';
+import { createLeaseQueue, type LeaseQueue } from './lease-queue.js';
 import { endActiveLeases, freeTokens, lockActiveTokens, lockToken } from './sql/end-leases.js';
 import { expireDueLeases, type LeaseEnd } from './sql/expire-due-leases.js';
 import {
@@ -20,16 +21,20 @@ import {
 } from './sql/lease-tokens.js';
 import { publishTokenEvents, type TokenEvent } from './token-events.js';
 import { tokenCounters } from './tokens.metrics.js';
+import { DEFAULT_WAIT_SECONDS } from './tokens.schemas.js';
 
 /** What a client asked for in `POST /tokens/lease`. */
 export interface LeaseAsked {
   userId?: string;
-  onFull?: 'evict' | 'fail';
+  onFull?: 'evict' | 'fail' | 'wait';
+  waitSeconds?: number;
   metadata?: LeaseMetadata;
 }
 
-/** A refusal that is final: the pool was full and the request would not evict. */
-type FullPool = LeaseRefusal & { retryAfter: number };
+/** A final answer without a token: the pool is full for this request, or it waits in line. */
+type FullPool = LeaseRefusal & { retryAfter: number; waiterId: null };
+type InLine = LeaseRefusal & { waiterId: number };
+type FinalAnswer = LeaseResult | FullPool | InLine;
 
 /** What the pool is built from. */
 export interface TokensDeps {
@@ -64,15 +69,17 @@ export function createTokensService({ database, config, events, logger, metrics 
   let poolLikelyFull = false;
 
   // A lease, or a full pool for a request that would not evict.
-  async function leaseBatch(items: LeaseRequest[]): Promise<Array<LeaseResult | FullPool>> {
+  async function leaseBatch(items: LeaseRequest[]): Promise<FinalAnswer[]> {
     const answers = await leaseTokens(database, ttl, items, poolLikelyFull);
     const deferred = items.flatMap((item, index) => {
       const answer = answers[index];
-      return answer?.tokenId === null && answer.retryAfter === null ? [{ item, index }] : [];
+      return answer?.tokenId === null && answer.retryAfter === null && answer.waiterId === null
+        ? [{ item, index }]
+        : [];
     });
     if (deferred.length === 0) {
       poolLikelyFull &&= answers.some((answer) => answer.tokenId === null || answer.evictedUserId !== null);
-      return answers as Array<LeaseResult | FullPool>;
+      return answers as FinalAnswer[];
     }
     poolLikelyFull = true;
     const retried = await leaseTokens(
@@ -81,34 +88,91 @@ export function createTokensService({ database, config, events, logger, metrics 
       deferred.map(({ item }) => item),
       true,
     );
-    for (const [i, { index }] of deferred.entries()) answers[index] = retried[i] as LeaseResult | FullPool;
-    return answers as Array<LeaseResult | FullPool>;
+    for (const [i, { index }] of deferred.entries()) answers[index] = retried[i] as FinalAnswer;
+    return answers as FinalAnswer[];
   }
 
   // Concurrent leases share one database call and one transaction (see batcher.ts).
   const leaseBatched = createBatcher(leaseBatch);
 
+  /** Ends the caller's lease (or, for an admin, anyone's) as released. */
+  async function release(caller: Principal, tokenId: string, context: AuditOrigin) {
+    const ended = await db.transaction(async (tx) => {
+      await lockPool(tx, false);
+      const token = await lockToken(tx, tokenId);
+      if (!token) throw errors.notFound('The token');
+      if (!token.active || !token.leaseId) throw errors.tokenNotActive(tokenId);
+      if (token.holderId !== caller.userId && caller.role !== 'admin') {
+        throw errors.forbidden('Only the holder or an admin may release this token.');
+      }
+      const [lease] = await endActiveLeases(tx, [token.leaseId], 'released');
+      // The lease reached its end between the lock and this write: it expired, it was not released.
+      if (!lease) throw errors.tokenNotActive(tokenId);
+      await freeTokens(tx, [tokenId]);
+      await insertAuditEntry(tx, {
+        action: 'token.released',
+        userId: caller.userId,
+        target: { type: 'token', id: tokenId },
+        metadata: { userId: lease.userId },
+        context,
+      });
+      return lease;
+    });
+    leaseEnds.inc({ reason: 'released' });
+    await publish([{ type: 'released', tokenId, userId: ended.userId, endedAt: ended.endedAt as string }]);
+    return ended;
+  }
+
+  // A request left without a token: it waits its turn, or hears that the pool is full.
+  async function waitOrRefuse(
+    answer: FullPool | InLine,
+    waitSeconds: number,
+    signal?: AbortSignal,
+  ): Promise<LeaseResult> {
+    try {
+      if (answer.waiterId === null) throw errors.poolFull(answer.retryAfter);
+      return await queue().wait(answer.waiterId, waitSeconds, signal);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'POOL_FULL') leases.inc({ outcome: 'refused' });
+      throw error;
+    }
+  }
+
+  // Made when a request first waits: most processes never hold a waiter.
+  let leaseQueue: LeaseQueue | undefined;
+  const queue = () => {
+    leaseQueue ??= createLeaseQueue({ database, events, logger, ttlSeconds: ttl });
+    return leaseQueue;
+  };
+
   return {
     /**
      * Leases a token for `holderId` (the caller unless an admin names someone else). On a full pool
-     * the oldest lease is evicted, unless `onFull` is `fail`: then 409 POOL_FULL.
+     * the oldest lease is evicted; with `onFull: "fail"`, 409 POOL_FULL; with `"wait"`, the request
+     * waits in line for a freed token, up to `waitSeconds`, then 409 POOL_FULL. `signal` aborts when
+     * the client goes away: a waiting request then gives up its place and never keeps a lease.
      */
-    async lease(caller: Principal, request: LeaseAsked, context: AuditOrigin): Promise<LeaseResult> {
+    async lease(
+      caller: Principal,
+      request: LeaseAsked,
+      context: AuditOrigin,
+      signal?: AbortSignal,
+    ): Promise<LeaseResult> {
       const holder = request.userId ?? caller.userId;
       if (holder !== caller.userId && caller.role !== 'admin') {
         throw errors.forbidden('Only admins may lease a token for another user.');
       }
-      const result = await leaseBatched({
+      const onFull = request.onFull ?? 'evict';
+      const waitSeconds = onFull === 'wait' ? (request.waitSeconds ?? DEFAULT_WAIT_SECONDS) : null;
+      const answer = await leaseBatched({
         holderId: holder,
         actorId: caller.userId,
         context,
-        evict: (request.onFull ?? 'evict') === 'evict',
+        evict: onFull === 'evict',
+        waitSeconds,
         metadata: request.metadata ?? null,
       });
-      if (result.tokenId === null) {
-        leases.inc({ outcome: 'refused' });
-        throw errors.poolFull(result.retryAfter);
-      }
+      const result = answer.tokenId !== null ? answer : await waitOrRefuse(answer, waitSeconds ?? 0, signal);
       leases.inc({ outcome: !result.created ? 'same' : result.evictedUserId ? 'evicted' : 'new' });
       countExpired(result.expired);
       if (result.evictedUserId) leaseEnds.inc({ reason: 'evicted' });
@@ -121,35 +185,22 @@ export function createTokensService({ database, config, events, logger, metrics 
         list.push({ type: 'leased', tokenId, userId, leasedAt, expiresAt, fence, metadata });
         void publish(list);
       }
+      if (waitSeconds !== null && signal?.aborted && result.created) {
+        // Granted as the client went away: it never learns of the lease, so nobody may keep it.
+        const { tokenId } = result;
+        await release(caller, tokenId, context).catch((error: unknown) =>
+          logger.warn({ err: error, tokenId }, 'could not release a lease its client left behind'),
+        );
+      }
       return result;
     },
 
-    async release(caller: Principal, tokenId: string, context: AuditOrigin) {
-      const ended = await db.transaction(async (tx) => {
-        await lockPool(tx, false);
-        const token = await lockToken(tx, tokenId);
-        if (!token) throw errors.notFound('The token');
-        if (!token.active || !token.leaseId) throw errors.tokenNotActive(tokenId);
-        if (token.holderId !== caller.userId && caller.role !== 'admin') {
-          throw errors.forbidden('Only the holder or an admin may release this token.');
-        }
-        const [lease] = await endActiveLeases(tx, [token.leaseId], 'released');
-        // The lease reached its end between the lock and this write: it expired, it was not released.
-        if (!lease) throw errors.tokenNotActive(tokenId);
-        await freeTokens(tx, [tokenId]);
-        await insertAuditEntry(tx, {
-          action: 'token.released',
-          userId: caller.userId,
-          target: { type: 'token', id: tokenId },
-          metadata: { userId: lease.userId },
-          context,
-        });
-        return lease;
-      });
-      leaseEnds.inc({ reason: 'released' });
-      await publish([{ type: 'released', tokenId, userId: ended.userId, endedAt: ended.endedAt as string }]);
-      return ended;
+    /** Answers this process's waiting requests 503 and stops claiming for them: it is shutting down. */
+    async close(): Promise<void> {
+      await leaseQueue?.close();
     },
+
+    release,
 
     /** Ends every active lease as `cleared`, in one transaction. */
     async clear(caller: Principal, context: AuditOrigin): Promise<number> {

@@ -81,7 +81,7 @@ describe('reading the pool', () => {
     const { accessToken } = await file.api.signUp();
     const lease = (await file.api.post('/tokens/lease', undefined, accessToken)).json();
     const all = (await file.api.get('/tokens', accessToken)).json();
-    expect(all.meta).toEqual({ total: POOL, active: 1, available: POOL - 1 });
+    expect(all.meta).toEqual({ total: POOL, active: 1, available: POOL - 1, waiting: 0 });
     expect(all.data).toHaveLength(POOL);
     const active = (await file.api.get('/tokens?status=active', accessToken)).json();
     expect(active.data).toEqual([
@@ -190,6 +190,7 @@ describe('DELETE /tokens/active', () => {
       total: POOL,
       active: 0,
       available: POOL,
+      waiting: 0,
     });
     expect((await file.api.delete('/tokens/active', admin.accessToken)).json()).toEqual({ released: 0 });
   });

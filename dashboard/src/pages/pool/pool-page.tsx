@@ -145,6 +145,7 @@ export function PoolPage({ me }: { me: User }) {
               { name: 'active', label: 'Held', value: counts.active },
               { name: 'available', label: 'Free', value: counts.available },
               { name: 'total', label: 'Tokens', value: pool.tokens.length },
+              { name: 'waiting', label: 'Waiting', value: pool.waiting },
             ]}
           />
           <p class="legend" aria-hidden="true">

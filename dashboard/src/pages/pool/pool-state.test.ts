@@ -26,7 +26,7 @@ const held = (id: string, userId: string, leasedAt: string): Token => ({
   metadata: null,
 });
 const pool = (...tokens: Token[]) =>
-  poolFromList({ data: tokens, meta: { total: tokens.length, active: 0, available: 0 } });
+  poolFromList({ data: tokens, meta: { total: tokens.length, active: 0, available: 0, waiting: 0 } });
 
 describe('the pool page applying events', () => {
   it('marks a leased token held and a released one free', () => {
@@ -67,5 +67,11 @@ describe('the pool page applying events', () => {
     expect(state.tokens[0]?.status).toBe('available');
     state = applyTokenEvent(state, { type: 'cleared', released: 1, tokenIds: [B] });
     expect(countPool(state)).toEqual({ active: 0, available: 2 });
+  });
+
+  it('follows the line of waiting requests', () => {
+    const state = applyTokenEvent(pool(available(A)), { type: 'waiting', waiting: 3 });
+    expect(state.waiting).toBe(3);
+    expect(applyTokenEvent(state, { type: 'waiting', waiting: 0 }).waiting).toBe(0);
   });
 });

@@ -9,10 +9,16 @@ export interface PoolState {
   tokens: Token[];
   /** Position of each token in `tokens`. */
   index: Map<string, number>;
+  /** Lease requests waiting for a token, in every process. */
+  waiting: number;
 }
 
 export function poolFromList(list: TokenList): PoolState {
-  return { tokens: list.data, index: new Map(list.data.map((token, position) => [token.id, position])) };
+  return {
+    tokens: list.data,
+    index: new Map(list.data.map((token, position) => [token.id, position])),
+    waiting: list.meta.waiting,
+  };
 }
 
 const free = (token: Token): Token => ({
@@ -61,6 +67,8 @@ export function applyTokenEvent(state: PoolState, event: TokenEvent): PoolState 
       for (const tokenId of event.tokenIds) next = update(next, tokenId, (token) => free(token));
       return next;
     }
+    case 'waiting':
+      return { ...state, waiting: event.waiting };
   }
 }
 

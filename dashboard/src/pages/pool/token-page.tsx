@@ -18,6 +18,7 @@ const REASONS: Record<string, string> = {
 };
 
 function concerns(event: TokenEvent, tokenId: string): boolean {
+  if (event.type === 'waiting') return false;
   return event.type === 'cleared' ? event.tokenIds.includes(tokenId) : event.tokenId === tokenId;
 }
 

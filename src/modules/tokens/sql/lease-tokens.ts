@@ -27,17 +27,21 @@ export interface LeaseRequest {
   context: AuditOrigin;
   /** Take the oldest lease when the pool is full (the default); else answer with `retryAfter`. */
   evict: boolean;
+  /** Set: when no token is free, take a place in line (see lease-waiters.ts) rather than evict or fail. */
+  waitSeconds: number | null;
   metadata: LeaseMetadata | null;
 }
 
 /**
- * No token for this request. `retryAfter` null: the pool, held in SHARE mode, had none free; the
- * request goes again in EXCLUSIVE mode, where it may evict (see lock_pool in migrations/0006).
- * Else the pool is full, the request would not evict, and the first lease ends in that many seconds.
+ * No token for this request. `waiterId` set: it waits in line under that id (see migrations/0010).
+ * Else `retryAfter` null: the pool, held in SHARE mode, had none free or had waiters; the request
+ * goes again in EXCLUSIVE mode, where it may evict (see lock_pool in migrations/0006). Else the pool
+ * is full for it, and the first lease ends in that many seconds.
  */
 export interface LeaseRefusal {
   tokenId: null;
   retryAfter: number | null;
+  waiterId: number | null;
 }
 
 export type LeaseAnswer = LeaseResult | LeaseRefusal;
@@ -46,7 +50,8 @@ export const LEASE_OUTCOME = (record: string) =>
   `(${record}).token_id as "tokenId", (${record}).holder_id as "userId",
    ${isoText(`(${record}).leased_at`)} as "leasedAt", ${isoText(`(${record}).expires_at`)} as "expiresAt",
    (${record}).created as created, (${record}).evicted_user_id as "evictedUserId", (${record}).expired as expired,
-   (${record}).fence::float8 as fence, (${record}).metadata as metadata, (${record}).retry_after as "retryAfter"`;
+   (${record}).fence::float8 as fence, (${record}).metadata as metadata, (${record}).retry_after as "retryAfter",
+   (${record}).waiter_id::float8 as "waiterId"`;
 
 /** Takes the pool lock for a change of who holds a token; see lock_pool in migrations/0006. */
 export async function lockPool(executor: Executor, exclusive: boolean): Promise<void> {
@@ -78,6 +83,7 @@ export async function leaseTokens(
     userAgent: item.context.userAgent,
     requestId: item.context.requestId,
     evict: item.evict,
+    waitSeconds: item.waitSeconds,
     metadata: item.metadata,
   }));
   const rows = await database.query<LeaseAnswer & { ord: number }>(LEASE_TOKENS, [

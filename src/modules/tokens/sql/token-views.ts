@@ -35,14 +35,24 @@ export async function listTokens(executor: Executor, status?: TokenStatus): Prom
   return queryRows<TokenView>(executor, sql`select ${TOKEN_VIEW} from tokens ${filter} order by id`);
 }
 
-export async function countTokens(executor: Executor): Promise<{ total: number; active: number; available: number }> {
-  const [row] = await queryRows<{ total: number; active: number }>(
+export interface PoolCounts {
+  total: number;
+  active: number;
+  available: number;
+  /** Lease requests waiting in line, in every process. */
+  waiting: number;
+}
+
+export async function countTokens(executor: Executor): Promise<PoolCounts> {
+  const [row] = await queryRows<{ total: number; active: number; waiting: number }>(
     executor,
-    sql`select count(*)::int as total, (count(*) filter (where expires_at > statement_timestamp()))::int as active from tokens`,
+    sql`select count(*)::int as total, (count(*) filter (where expires_at > statement_timestamp()))::int as active,
+          (select count(*) from lease_waiters where alive_until > statement_timestamp())::int as waiting
+        from tokens`,
   );
   const total = row?.total ?? 0;
   const active = row?.active ?? 0;
-  return { total, active, available: total - active };
+  return { total, active, available: total - active, waiting: row?.waiting ?? 0 };
 }
 
 export async function findToken(executor: Executor, id: string): Promise<TokenView | undefined> {
