@@ -60,6 +60,15 @@ describe('the pool history checker', () => {
     expect(rules([first, lease(A, 'u3', T + 20)])).toEqual(['no eviction while a token is free']);
   });
 
+  it('accepts an eviction that passed over a free token promised to a waiter, and only that', () => {
+    const first = lease(A, 'u1', T, [T + 20, 'evicted']);
+    const history = { tokenIds: [A, B], leases: [first, lease(A, 'u3', T + 20), lease(B, 'waiter', T + 30)] };
+    const check = (waiters: string[]) =>
+      checkPoolHistory(history, { answers: [], ttlMicros: TTL, waiters: new Set(waiters) }).map((v) => v.rule);
+    expect(check(['waiter'])).toEqual([]);
+    expect(check(['someone else'])).toEqual(['no eviction while a token is free']);
+  });
+
   it('reports an eviction while another token had expired', () => {
     const first = lease(A, 'u1', T + 50, [T + 120, 'evicted']);
     const expired = lease(B, 'u2', T, [T + TTL, 'expired']);

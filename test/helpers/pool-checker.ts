@@ -34,6 +34,11 @@ export interface CheckScope {
   /** Only leases made after this one, and ends after this instant, are this scope's to explain. */
   afterLeaseId?: number;
   afterInstant?: Micros;
+  /**
+   * Holders that asked with `onFull: "wait"`. A token free at an eviction was rightly passed over
+   * if it was promised to a waiter: the next lease it went to is one of theirs.
+   */
+  waiters?: ReadonlySet<string>;
 }
 
 /** The end of a lease's hold: its recorded end, or its expiry if it is still open. */
@@ -68,7 +73,7 @@ export function checkPoolHistory(history: PoolHistory, scope: CheckScope): Viola
 
   for (const evicted of history.leases) {
     if (evicted.endReason !== 'evicted' || (evicted.endedAt as Micros) <= afterInstant) continue;
-    checkEviction(evicted, history.tokenIds, byToken, report);
+    checkEviction(evicted, history.tokenIds, byToken, scope.waiters ?? new Set(), report);
   }
   checkAnswers(history, scope, afterLeaseId, afterInstant, byToken, report);
   return violations;
@@ -109,12 +114,14 @@ function checkNoOverlap(groups: Map<string, LeaseRecord[]>, rule: string, report
 
 /**
  * An eviction at instant t is right only if, just before it, every token was held by an unexpired
- * lease and the evicted one was the oldest of them (earliest leasedAt, ties by token id).
+ * lease or promised to a waiter, and the evicted one was the oldest of the held (earliest leasedAt,
+ * ties by token id).
  */
 function checkEviction(
   evicted: LeaseRecord,
   tokenIds: string[],
   byToken: Map<string, LeaseRecord[]>,
+  waiters: ReadonlySet<string>,
   report: Report,
 ): void {
   const t = evicted.endedAt as Micros;
@@ -141,6 +148,8 @@ function checkEviction(
       (l) => l === evicted || (l.leasedAt <= t && l.id < (evictor as LeaseRecord).id && stillHeld(l)),
     );
     if (!holder) {
+      const next = leases.find((l) => l.leasedAt >= t && l !== evictor);
+      if (next && waiters.has(next.userId)) continue;
       const last = leases.filter((l) => l.leasedAt <= t && l !== evictor).at(-1);
       report(
         'no eviction while a token is free',
