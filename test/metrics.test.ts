@@ -50,6 +50,12 @@ describe('GET /metrics', () => {
       200,
     );
     await lease(crypto.randomUUID());
+    // One request waits in line for the full pool while the scrapes run; a clear serves it after them.
+    const waiting = file.api.post(
+      '/tokens/lease',
+      { userId: crypto.randomUUID(), onFull: 'wait', waitSeconds: 60 },
+      admin.accessToken,
+    );
     const tag = Date.now();
     await importFile(file.harness.app, admin.accessToken, `name,email\nA,a${tag}@example.com\nB,not-an-email\n`);
 
@@ -73,6 +79,9 @@ describe('GET /metrics', () => {
     expect(sample(text, 'tokenpool_lease_ends_total{reason="released"}')).toBe(1);
     expect(sample(text, 'tokenpool_pool_tokens{state="active"}')).toBe(3);
     expect(sample(text, 'tokenpool_pool_tokens{state="available"}')).toBe(0);
+    expect(sample(text, 'tokenpool_lease_waiters')).toBe(1);
+    expect((await file.api.delete('/tokens/active', admin.accessToken)).statusCode).toBe(200);
+    expect((await waiting).statusCode).toBe(201);
     expect(sample(text, 'tokenpool_import_rows_total{outcome="created"}')).toBe(1);
     expect(sample(text, 'tokenpool_import_rows_total{outcome="invalid"}')).toBe(1);
     expect(sample(text, 'tokenpool_imports{status="completed"}')).toBe(1);

@@ -1,8 +1,8 @@
-import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signInAdmin } from '../../../test/helpers/admin.js';
 import { expectProblem } from '../../../test/helpers/client.js';
+import { eventReader } from '../../../test/helpers/event-stream.js';
 import { useHarness } from '../../../test/helpers/harness.js';
 import { expectPoolInvariants } from '../../../test/helpers/pool-invariants.js';
 import { waitFor } from '../../../test/helpers/processes.js';
@@ -21,8 +21,11 @@ interface Lease {
   evictedUserId: string | null;
 }
 
+let address: string;
+
 beforeAll(async () => {
   admin = await signInAdmin(file.harness);
+  address = await file.harness.app.listen({ port: 0, host: '127.0.0.1' });
 });
 
 const db = () => file.harness.runtime.database.db;
@@ -116,12 +119,10 @@ describe('onFull "wait"', () => {
 
   it('never leases to a waiter whose client went away: its place goes to the next', async () => {
     const [first] = await fullPool();
-    await file.harness.app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = file.harness.app.server.address() as AddressInfo;
     const gone = crypto.randomUUID();
     const next = crypto.randomUUID();
     const hangUp = new AbortController();
-    const abandoned = fetch(`http://127.0.0.1:${port}/api/v1/tokens/lease`, {
+    const abandoned = fetch(`${address}/api/v1/tokens/lease`, {
       method: 'POST',
       headers: { authorization: `Bearer ${admin.accessToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ userId: gone, onFull: 'wait', waitSeconds: 20 }),
@@ -137,6 +138,32 @@ describe('onFull "wait"', () => {
     await release((first as Lease).tokenId);
     expect((await waitingNext).json()).toMatchObject({ userId: next, tokenId: (first as Lease).tokenId });
     expect(await leasesOf(gone)).toBe(0);
+  });
+
+  it('announces the length of the line on the pool stream, but not on a stream filtered to a holder', async () => {
+    const [first] = await fullPool();
+    const follow = async (query: string) => {
+      const response = await fetch(`${address}/api/v1/tokens/events${query}`, {
+        headers: { authorization: `Bearer ${admin.accessToken}` },
+      });
+      const events = eventReader(response.body as ReadableStream<Uint8Array>);
+      await events.opened();
+      return events;
+    };
+    const everything = await follow('');
+    const holders = await follow(`?userId=${(first as Lease).userId}`);
+    expectProblem(await leaseFor(crypto.randomUUID(), { onFull: 'wait', waitSeconds: 1 }), 409, 'POOL_FULL');
+    const line = await everything.until((message) => message.data === '{"type":"waiting","waiting":0}');
+    expect(line.filter((message) => message.event === 'waiting').map((message) => message.data)).toEqual([
+      '{"type":"waiting","waiting":1}',
+      '{"type":"waiting","waiting":0}',
+    ]);
+    // The release comes after both: had the line passed the filter, it would have arrived first.
+    await release((first as Lease).tokenId);
+    const heard = await holders.until((message) => message.event === 'released');
+    expect(heard.map((message) => message.event)).toEqual(['released']);
+    await everything.close();
+    await holders.close();
   });
 
   it('refuses waitSeconds out of range or without onFull "wait"', async () => {
@@ -202,5 +229,22 @@ describe('tokens promised to waiters', () => {
     const answer = expectProblem(await leaseFor(crypto.randomUUID()), 409, 'POOL_FULL');
     expect(answer).toBeDefined();
     await db().execute(sql`delete from lease_waiters where id = any(${`{${line.join(',')}}`}::bigint[])`);
+  });
+});
+
+describe('shutting down', () => {
+  it('answers a waiting request 503 at once rather than holding the shutdown', async () => {
+    await fullPool();
+    const asked = leaseFor(crypto.randomUUID(), { onFull: 'wait', waitSeconds: 30 });
+    await untilWaiting(1);
+    const started = Date.now();
+    await file.harness.restart();
+    expectProblem(await asked, 503, 'UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const [row] = await queryRows<{ waiting: number }>(
+      db(),
+      sql`select count(*)::int as waiting from lease_waiters where alive_until > clock_timestamp()`,
+    );
+    expect(row?.waiting).toBe(0);
   });
 });
