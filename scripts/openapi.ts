@@ -6,8 +6,9 @@ import { loadConfig } from '../src/config.js';
 import { createRuntime } from '../src/runtime.js';
 import { DOCUMENT_PATH, documentText, TYPES_PATH, typesText } from '../test/helpers/openapi.js';
 
-// npm run openapi: writes the OpenAPI document the app serves to openapi.json and the client types
-// made from it to test/generated/openapi.d.ts. A test fails while either differs from the app's.
+// npm run openapi: writes the OpenAPI document the app serves to openapi.json (a test fails while it
+// differs from the app's) and the client types made from it to test/generated/openapi.d.ts, as
+// `npm run openapi:types` does.
 // The app is built on the embedded defaults (PGlite in a throwaway directory), so nothing needs to run.
 const dataDir = await mkdtemp(join(tmpdir(), 'tokenpool-openapi-'));
 try {
