@@ -17,27 +17,10 @@ describe('HTTP edge', () => {
   });
 
   it('answers bad JSON, a wrong content type and an oversized body with problems', async () => {
-    const badJson = await file.harness.app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/register',
-      headers: { 'content-type': 'application/json' },
-      payload: '{nope',
-    });
-    expectProblem(badJson, 400);
-    const wrongType = await file.harness.app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/register',
-      headers: { 'content-type': 'text/csv' },
-      payload: 'a,b',
-    });
-    expectProblem(wrongType, 415);
-    const huge = await file.harness.app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/register',
-      headers: { 'content-type': 'application/json' },
-      payload: JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) }),
-    });
-    expectProblem(huge, 413);
+    const register = (contentType: string, payload: string) => file.api.postRaw('/auth/register', contentType, payload);
+    expectProblem(await register('application/json', '{nope'), 400);
+    expectProblem(await register('text/csv', 'a,b'), 415);
+    expectProblem(await register('application/json', JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) })), 413);
   });
 
   it('makes its own request id for every request, whatever the caller sends', async () => {

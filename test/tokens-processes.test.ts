@@ -1,39 +1,29 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { queryRows } from '../src/infra/db/database.js';
-import { signInAdmin } from './helpers/admin.js';
+import { useApiProcesses } from './helpers/api-processes.js';
 import { testEnvironment } from './helpers/environment.js';
 import { eventReader } from './helpers/event-stream.js';
 import { useHarness } from './helpers/harness.js';
 import { type AnsweredLease, expectPoolInvariants } from './helpers/pool-invariants.js';
-import { type ServiceProcess, startProcess } from './helpers/processes.js';
+import type { ServiceProcess } from './helpers/processes.js';
 
 const POOL = 10;
 
 describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('the pool across api processes', () => {
   const block = useHarness({ TOKEN_POOL_SIZE: String(POOL) });
-  let token: string;
-  let apis: ServiceProcess[] = [];
-
-  beforeAll(async () => {
-    token = (await signInAdmin(block.harness)).accessToken;
-    const env = { ...block.harness.env, LOG_LEVEL: 'warn' };
-    apis = await Promise.all([startProcess('api', env), startProcess('api', env)]);
-  });
-  afterAll(async () => {
-    for (const api of apis) await api.stop('SIGKILL');
-  });
+  const running = useApiProcesses(block);
 
   const lease = (api: ServiceProcess, userId: string) =>
     fetch(`${api.url}/api/v1/tokens/lease`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${running.adminToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ userId }),
     });
 
   it('answers 1,000 concurrent leases on a pool of 10 from two processes, each with a lease in the history', async () => {
     const responses = await Promise.all(
-      Array.from({ length: 1000 }, (_, i) => lease(apis[i % 2] as ServiceProcess, crypto.randomUUID())),
+      Array.from({ length: 1000 }, (_, i) => lease(running.apis[i % 2] as ServiceProcess, crypto.randomUUID())),
     );
     const statuses = responses.map((response) => response.status);
     expect(statuses.filter((status) => status !== 201)).toEqual([]);
@@ -64,10 +54,10 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('the poo
     const validations = [];
     for (let from = 0; from < leases.length; from += 50) {
       const chunk = leases.slice(from, from + 50).map(async (answer, i) => {
-        const api = apis[(from + i) % 2] as ServiceProcess;
+        const api = running.apis[(from + i) % 2] as ServiceProcess;
         const query = `userId=${answer.userId}&fence=${answer.fence}`;
         const response = await fetch(`${api.url}/api/v1/tokens/${answer.tokenId}/validate?${query}`, {
-          headers: { authorization: `Bearer ${token}` },
+          headers: { authorization: `Bearer ${running.adminToken}` },
         });
         return { answer, validation: await response.json() };
       });
@@ -82,10 +72,10 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('the poo
   });
 
   it('streams a lease made in one process to a subscriber of the other', async () => {
-    const [a, b] = apis as [ServiceProcess, ServiceProcess];
+    const [a, b] = running.apis as [ServiceProcess, ServiceProcess];
     const abort = new AbortController();
     const stream = await fetch(`${b.url}/api/v1/tokens/events`, {
-      headers: { authorization: `Bearer ${token}` },
+      headers: { authorization: `Bearer ${running.adminToken}` },
       signal: abort.signal,
     });
     expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
@@ -106,7 +96,7 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('the poo
   });
 
   it('ends a stream in one process within two seconds of its session ending in the other', async () => {
-    const [a, b] = apis as [ServiceProcess, ServiceProcess];
+    const [a, b] = running.apis as [ServiceProcess, ServiceProcess];
     const user = await block.api.signUp();
     const stream = await fetch(`${b.url}/api/v1/tokens/events`, {
       headers: { authorization: `Bearer ${user.accessToken}` },
@@ -127,7 +117,7 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('the poo
   });
 
   it('finishes the leases in flight when a process is stopped, and loses none', async () => {
-    const victim = apis[0] as ServiceProcess;
+    const victim = running.apis[0] as ServiceProcess;
     const inFlight = Array.from({ length: 200 }, () =>
       lease(victim, crypto.randomUUID()).then(
         async (response) => ({ status: response.status, body: (await response.json()) as AnsweredLease }),

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { queryRows } from '../src/infra/db/database.js';
-import { signInAdmin } from './helpers/admin.js';
+import { sendJson, useApiProcesses } from './helpers/api-processes.js';
 import { testEnvironment } from './helpers/environment.js';
 import { useHarness } from './helpers/harness.js';
 import { checkPoolHistory, describeViolations, type LeaseAnswerBody, type PoolAnswer } from './helpers/pool-checker.js';
@@ -22,44 +22,27 @@ interface Answer {
 
 describe.runIf(testEnvironment.databaseUrl)('waiting for a token through two api processes', () => {
   const file = useHarness({ TOKEN_POOL_SIZE: String(POOL), TOKEN_TTL_SECONDS: String(TTL_SECONDS) });
-  let apis: ServiceProcess[] = [];
-  let token: string;
-  beforeAll(async () => {
-    token = (await signInAdmin(file.harness)).accessToken;
-    const env = { ...file.harness.env, LOG_LEVEL: 'warn' };
-    apis = await Promise.all([startProcess('api', env), startProcess('api', env)]);
-  });
-  afterAll(async () => {
-    for (const api of apis) await api.stop('SIGKILL');
-  });
+  const running = useApiProcesses(file);
+  const api = (i: number) => (running.apis[i % 2] as ServiceProcess).url;
 
   const db = () => file.harness.runtime.database.db;
-  async function send(url: string, method: 'POST' | 'DELETE' | 'GET', path: string, body?: unknown) {
-    const response = await fetch(`${url}/api/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: await response.json() };
-  }
+  const send = <T = unknown>(url: string, method: 'POST' | 'DELETE' | 'GET', path: string, body?: unknown) =>
+    sendJson<T>(url, running.adminToken, method, path, body);
   const lease = (url: string, body: Record<string, unknown>): Promise<Answer> =>
-    send(url, 'POST', '/tokens/lease', body);
+    send<Answer['body']>(url, 'POST', '/tokens/lease', body);
   const release = async (tokenId: string) =>
-    expect((await send((apis[0] as ServiceProcess).url, 'POST', `/tokens/${tokenId}/release`)).status).toBe(200);
+    expect((await send(api(0), 'POST', `/tokens/${tokenId}/release`)).status).toBe(200);
   const untilWaiting = (count: number) =>
     waitFor(
-      async () => (await send((apis[1] as ServiceProcess).url, 'GET', '/tokens')).body.meta.waiting === count,
+      async () => (await send<{ meta: { waiting: number } }>(api(1), 'GET', '/tokens')).body.meta.waiting === count,
       10_000,
       () => `the line never held ${count}`,
     );
   async function fullPool(): Promise<Answer['body'][]> {
-    expect((await send((apis[0] as ServiceProcess).url, 'DELETE', '/tokens/active')).status).toBe(200);
+    expect((await send(api(0), 'DELETE', '/tokens/active')).status).toBe(200);
     const held = [];
     for (let i = 0; i < POOL; i += 1) {
-      held.push((await lease((apis[i % 2] as ServiceProcess).url, { userId: crypto.randomUUID() })).body);
+      held.push((await lease(api(i), { userId: crypto.randomUUID() })).body);
     }
     return held;
   }
@@ -76,7 +59,7 @@ describe.runIf(testEnvironment.databaseUrl)('waiting for a token through two api
     const holders = Array.from({ length: 6 }, () => crypto.randomUUID());
     const asked: Array<Promise<{ index: number; answer: Answer }>> = [];
     for (const [index, holder] of holders.entries()) {
-      const url = (apis[index % 2] as ServiceProcess).url;
+      const url = api(index);
       asked.push(lease(url, { userId: holder, onFull: 'wait', waitSeconds: 45 }).then((answer) => ({ index, answer })));
       await untilWaiting(index + 1);
     }
@@ -107,7 +90,7 @@ describe.runIf(testEnvironment.databaseUrl)('waiting for a token through two api
     const [lost, next] = [crypto.randomUUID(), crypto.randomUUID()];
     const lostAnswer = lease(doomed.url, { userId: lost, onFull: 'wait', waitSeconds: 45 }).catch((error) => error);
     await untilWaiting(1);
-    const nextAnswer = lease((apis[0] as ServiceProcess).url, { userId: next, onFull: 'wait', waitSeconds: 45 });
+    const nextAnswer = lease(api(0), { userId: next, onFull: 'wait', waitSeconds: 45 });
     await untilWaiting(2);
 
     await doomed.stop('SIGKILL');
@@ -127,7 +110,7 @@ describe.runIf(testEnvironment.databaseUrl)('waiting for a token through two api
       sql`select coalesce(max(id), 0)::float8 as id, (extract(epoch from clock_timestamp()) * 1000000)::float8 as now
           from token_leases`,
     );
-    const url = (i: number) => (apis[i % 2] as ServiceProcess).url;
+    const url = (i: number) => api(i);
     const kinds = ['evict', 'wait', 'fail'] as const;
     const requests = Array.from({ length: 60 }, (_, i) => ({ kind: kinds[i % 3], holder: crypto.randomUUID(), i }));
     const asked = Promise.all(
@@ -138,9 +121,11 @@ describe.runIf(testEnvironment.databaseUrl)('waiting for a token through two api
     // Meanwhile, for two seconds, whatever is held is released again and again, through both processes.
     const releases: PoolAnswer[] = [];
     for (let wave = 0; wave < 20; wave += 1) {
-      const active = (await send(url(wave), 'GET', '/tokens?status=active')).body.data as Array<{ id: string }>;
+      const active = (await send<{ data: Array<{ id: string }> }>(url(wave), 'GET', '/tokens?status=active')).body.data;
       const answers = await Promise.all(
-        active.map((held, i) => send(url(wave + i), 'POST', `/tokens/${held.id}/release`)),
+        active.map((held, i) =>
+          send<{ userId: string; endedAt: string }>(url(wave + i), 'POST', `/tokens/${held.id}/release`),
+        ),
       );
       for (const [i, answer] of answers.entries()) {
         expect([200, 409]).toContain(answer.status);

@@ -15,6 +15,15 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   notify();
 }
 
+/** This dashboard page again, at page `page` of its list; its filters stay, page 1 is written as no page. */
+export function navigateToListPage(page: number): void {
+  const query = new URLSearchParams(location.search);
+  if (page > 1) query.set('page', String(page));
+  else query.delete('page');
+  const search = query.toString();
+  navigate(search ? `${location.pathname}?${search}` : location.pathname);
+}
+
 export interface Location {
   path: string;
   query: URLSearchParams;

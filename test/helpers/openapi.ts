@@ -3,7 +3,10 @@ import { generateTypes } from 'tokenpool-openapi-typescript';
 /** The document the app serves, committed: `npm run openapi` writes it, `npm run lint` runs Spectral on it. */
 export const DOCUMENT_PATH = new URL('../../openapi.json', import.meta.url).pathname;
 
-/** The client types openapi-typescript makes of it, which the client tour is written (and type-checked) against. */
+/**
+ * The client types openapi-typescript makes of it, which the client tour is written (and type-checked)
+ * against: not committed, `npm run openapi:types` writes them (lint and typecheck run it first).
+ */
 export const TYPES_PATH = new URL('../generated/openapi.d.ts', import.meta.url).pathname;
 
 export function documentText(document: object): string {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { sendJson } from './api-processes.js';
 import type { PoolAnswer } from './pool-checker.js';
 
 type Answer<K extends PoolAnswer['kind']> = Extract<PoolAnswer, { kind: K }>;
@@ -48,16 +49,8 @@ export function injectDriver(app: FastifyInstance, accessToken: string): PoolDri
 /** Requests over HTTP, spread in turn over several `api` processes. */
 export function httpDriver(urls: string[], accessToken: string): PoolDriver {
   let turn = 0;
-  return driver(async (method, path, body) => {
+  return driver((method, path, body) => {
     turn += 1;
-    const response = await fetch(`${urls[turn % urls.length]}/api/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${accessToken}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: await response.json() };
+    return sendJson(urls[turn % urls.length] as string, accessToken, method, path, body);
   });
 }

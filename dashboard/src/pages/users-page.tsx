@@ -1,12 +1,7 @@
-import { api, withQuery } from '../api/client.js';
-import type { Page as ApiPage, User } from '../api/types.js';
+import type { User } from '../api/types.js';
 import { Page } from '../components/page.js';
-import { type Column, PagedTable } from '../components/paged-table.js';
+import { type Column, PagedTable, usePagedList } from '../components/paged-table.js';
 import { formatDateTime } from '../format.js';
-import { useResource } from '../hooks.js';
-import { navigate } from '../router.js';
-
-const PAGE_SIZE = 10;
 
 const COLUMNS: Column<User>[] = [
   { header: 'Name', cell: (user) => user.name },
@@ -18,10 +13,7 @@ const COLUMNS: Column<User>[] = [
 ];
 
 export function UsersPage({ page }: { page: number }) {
-  const list = useResource(
-    () => api<ApiPage<User>>('GET', withQuery('/users', { page, pageSize: PAGE_SIZE })),
-    String(page),
-  );
+  const list = usePagedList<User>('/users', { page });
   return (
     <Page title="Users">
       <PagedTable
@@ -29,9 +21,7 @@ export function UsersPage({ page }: { page: number }) {
         caption="Users, newest first"
         resource={list}
         columns={COLUMNS}
-        rowKey={(user) => user.id}
         empty="No users on this page."
-        onPage={(next) => navigate(`/users?page=${next}`)}
       />
     </Page>
   );

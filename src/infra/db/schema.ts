@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   check,
   date,
@@ -15,6 +16,8 @@ import {
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, precision: 6 }).notNull().defaultNow();
 const optionalTime = (name: string) => timestamp(name, { withTimezone: true, precision: 6 });
+/** The row this one belongs to; `target` is a function so a table may name one declared after it. */
+const belongsTo = (name: string, target: () => AnyPgColumn) => uuid(name).notNull().references(target);
 
 export const users = pgTable(
   'users',
@@ -45,9 +48,7 @@ export const sessions = pgTable(
   'sessions',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    userId: uuid('user_id')
-      .notNull()
-      .references(() => users.id),
+    userId: belongsTo('user_id', () => users.id),
     createdAt: createdAt(),
     revokedAt: optionalTime('revoked_at'),
     revokedReason: text('revoked_reason'),
@@ -60,9 +61,7 @@ export const refreshTokens = pgTable(
   {
     // SHA-256 of the token: the token itself is never stored.
     tokenHash: text('token_hash').primaryKey(),
-    sessionId: uuid('session_id')
-      .notNull()
-      .references(() => sessions.id),
+    sessionId: belongsTo('session_id', () => sessions.id),
     createdAt: createdAt(),
     expiresAt: optionalTime('expires_at').notNull(),
     spentAt: optionalTime('spent_at'),
@@ -74,9 +73,7 @@ export const oneTimeTokens = pgTable(
   'one_time_tokens',
   {
     tokenHash: text('token_hash').primaryKey(),
-    userId: uuid('user_id')
-      .notNull()
-      .references(() => users.id),
+    userId: belongsTo('user_id', () => users.id),
     purpose: text('purpose', { enum: ['password_reset', 'email_verification'] }).notNull(),
     createdAt: createdAt(),
     expiresAt: optionalTime('expires_at').notNull(),
@@ -96,9 +93,7 @@ export const streamTickets = pgTable(
   'stream_tickets',
   {
     ticketHash: text('ticket_hash').primaryKey(),
-    sessionId: uuid('session_id')
-      .notNull()
-      .references(() => sessions.id),
+    sessionId: belongsTo('session_id', () => sessions.id),
     expiresAt: optionalTime('expires_at').notNull(),
   },
   (t) => [index('stream_tickets_expires_at_idx').on(t.expiresAt)],
@@ -153,9 +148,7 @@ export const tokenLeases = pgTable(
   'token_leases',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    tokenId: uuid('token_id')
-      .notNull()
-      .references(() => tokens.id),
+    tokenId: belongsTo('token_id', () => tokens.id),
     // Any UUID: an admin may lease for a holder that is not an account here.
     userId: uuid('user_id').notNull(),
     leasedAt: optionalTime('leased_at').notNull(),
@@ -303,9 +296,7 @@ export const webhookDeliveries = pgTable(
   'webhook_deliveries',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    endpointId: uuid('endpoint_id')
-      .notNull()
-      .references(() => webhookEndpoints.id),
+    endpointId: belongsTo('endpoint_id', () => webhookEndpoints.id),
     event: text('event').notNull(),
     // The payload's `data` and `timestamp`, fixed when the event happened.
     data: jsonb('data').notNull(),

@@ -39,17 +39,6 @@ export function gauge<L extends string>(registry: Registry, config: GaugeConfigu
   return new Gauge({ ...config, registers: [registry] });
 }
 
-/**
- * A count per status, every status present (0 when it has none): a series that vanishes is harder
- * to alert on than one at 0.
- */
-export function countsByStatus(statuses: readonly string[], rows: Array<{ status: string; count: number }>) {
-  return statuses.map((status) => ({
-    labels: { status },
-    value: rows.find((row) => row.status === status)?.count ?? 0,
-  }));
-}
-
 /** How long a scrape waits for a value it reads from a dependency. */
 const SCRAPE_READ_TIMEOUT_MS = 1000;
 

@@ -242,22 +242,20 @@ describe('the database runner after a crash', () => {
       );
       return queue;
     };
+    const ranJobs = (count: number, failure: string) =>
+      waitFor(
+        () => seen.length === count,
+        5000,
+        () => failure,
+      );
     await strand(1, '1 hour');
     const sole = await run(true);
-    await waitFor(
-      () => seen.length === 1,
-      5000,
-      () => 'the sole runner did not release the claim',
-    );
+    await ranJobs(1, 'the sole runner did not release the claim');
     await sole.close();
 
     await strand(2, '300 milliseconds');
     const shared = await run(false);
-    await waitFor(
-      () => seen.length === 2,
-      5000,
-      () => 'the claim never lapsed',
-    );
+    await ranJobs(2, 'the claim never lapsed');
     await shared.close();
     expect(seen).toEqual(['1@2', '2@2']);
   });

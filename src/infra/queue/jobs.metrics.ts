@@ -1,26 +1,13 @@
-import { sql } from 'drizzle-orm';
 import type { Registry } from 'prom-client';
-import { type Db, queryRows } from '../db/database.js';
+import type { Db } from '../db/database.js';
 import { jobs } from '../db/schema.js';
-import { counter, countsByStatus, gauge, readAtScrape } from '../metrics/metrics.js';
+import { counter, gauge } from '../metrics/metrics.js';
+import { registerStatusGauge } from '../metrics/status-gauge.js';
 
 /** The jobs table by status, read at each scrape: `pending` is the outbox backlog. */
 export function registerJobsGauge(registry: Registry, db: Db): void {
-  readAtScrape(
-    registry,
-    {
-      name: 'tokenpool_jobs',
-      help: 'Jobs in the jobs table by status: pending (the outbox backlog), relayed to Redis, failed.',
-      labelNames: ['status'],
-    },
-    async () => {
-      const rows = await queryRows<{ status: string; count: number }>(
-        db,
-        sql`select status, count(*)::int as count from jobs group by status`,
-      );
-      return countsByStatus(jobs.status.enumValues, rows);
-    },
-  );
+  const help = 'Jobs in the jobs table by status: pending (the outbox backlog), relayed to Redis, failed.';
+  registerStatusGauge(registry, db, { name: 'tokenpool_jobs', help }, jobs.status);
 }
 
 /** What this process's runners did: runs by outcome, and the jobs running now. */

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Database } from '../../infra/db/database.js';
 import { errors } from '../../infra/http/errors.js';
+import { pagedListRoute } from '../../infra/http/paged-list-route.js';
 import { principal } from '../../infra/http/principal.js';
 import { moduleRoutes } from '../../infra/http/route-auth.js';
-import { IdParams, Paged, problems, readPage } from '../../infra/http/schemas.js';
+import { IdParams, problems } from '../../infra/http/schemas.js';
 import { AuditDetail, AuditQuery, AuditSummary } from './audit.schemas.js';
 import { countAuditEntries, findAuditEntry, listAuditEntries } from './audit.sql.js';
 
@@ -17,37 +18,32 @@ export interface AuditDeps {
 const routes: FastifyPluginAsyncTypebox<{ deps: AuditDeps }> = async (app, { deps }) => {
   const { db } = deps.database;
 
-  app.get(
-    '/logs',
-    {
-      config: { auth: 'user' },
-      schema: {
-        operationId: 'listLogs',
-        tags,
-        summary: 'A page of audit entries, newest first',
-        description: 'A user sees their own entries; an admin sees all and may filter by userId.',
-        querystring: AuditQuery,
-        response: { 200: Paged(AuditSummary), ...problems(400, 403) },
-      },
-    },
-    async (request) => {
+  pagedListRoute(app, '/logs', {
+    auth: 'user',
+    operationId: 'listLogs',
+    tags,
+    summary: 'A page of audit entries, newest first',
+    description: 'A user sees their own entries; an admin sees all and may filter by userId.',
+    querystring: AuditQuery,
+    item: AuditSummary,
+    problems: [400, 403],
+    source: (request) => {
       const caller = principal(request);
-      const { action, userId, ...page } = request.query;
+      const { action, userId } = request.query;
       if (caller.role !== 'admin' && userId && userId !== caller.userId) {
         throw errors.forbidden('Only admins may read the entries of other users.');
       }
       const filter = { action, userId: caller.role === 'admin' ? userId : caller.userId };
-      return readPage(
-        page,
-        async (limit, offset) =>
+      return {
+        rows: async (limit, offset) =>
           (await listAuditEntries(db, filter, limit, offset)).map((row) => ({
             ...row,
             createdAt: row.createdAt.toISOString(),
           })),
-        () => countAuditEntries(db, filter),
-      );
+        count: () => countAuditEntries(db, filter),
+      };
     },
-  );
+  });
 
   app.get(
     '/logs/:id',

@@ -120,12 +120,6 @@ describe('POST /auth/login', () => {
   });
 
   it('rejects a malformed body with a problem document, not a 500', async () => {
-    const response = await file.harness.app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      headers: { 'content-type': 'application/json' },
-      payload: '{"email": ',
-    });
-    expectProblem(response, 400);
+    expectProblem(await file.api.postRaw('/auth/login', 'application/json', '{"email": '), 400);
   });
 });

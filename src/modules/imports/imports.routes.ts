@@ -4,9 +4,10 @@ import type { Config } from '../../config.js';
 import type { Database } from '../../infra/db/database.js';
 import type { EventBus } from '../../infra/events/event-bus.js';
 import { AppError, errors } from '../../infra/http/errors.js';
+import { pagedListRoute } from '../../infra/http/paged-list-route.js';
 import { principal } from '../../infra/http/principal.js';
 import { moduleRoutes } from '../../infra/http/route-auth.js';
-import { IdParams, Paged, PageQuery, problems, readPage } from '../../infra/http/schemas.js';
+import { IdParams, problems } from '../../infra/http/schemas.js';
 import { type EventStream, eventStreamResponse, streamChannel } from '../../infra/http/sse.js';
 import type { ProgressStore } from '../../infra/progress/progress-store.js';
 import { enqueueJob } from '../../infra/queue/jobs.sql.js';
@@ -134,29 +135,19 @@ const routes: FastifyPluginAsyncTypebox<{ deps: ImportsDeps }> = async (app, { d
     },
   );
 
-  app.get(
-    '/users/imports',
-    {
-      config: { auth: 'admin' },
-      schema: {
-        operationId: 'listImports',
-        tags,
-        summary: 'A page of imports, newest first',
-        description: 'Every import with its progress: live while it runs, as stored once it ended.',
-        querystring: PageQuery,
-        response: { 200: Paged(ImportStatusSchema) },
-      },
-    },
-    async (request) => {
-      const query = request.query;
-      return readPage(
-        query,
-        async (limit, offset) =>
-          Promise.all((await listImports(db, limit, offset)).map((row) => currentStatus(row, progress))),
-        () => countImports(db),
-      );
-    },
-  );
+  pagedListRoute(app, '/users/imports', {
+    auth: 'admin',
+    operationId: 'listImports',
+    tags,
+    summary: 'A page of imports, newest first',
+    description: 'Every import with its progress: live while it runs, as stored once it ended.',
+    item: ImportStatusSchema,
+    source: () => ({
+      rows: async (limit, offset) =>
+        Promise.all((await listImports(db, limit, offset)).map((row) => currentStatus(row, progress))),
+      count: () => countImports(db),
+    }),
+  });
 
   app.get(
     '/users/imports/:id',

@@ -4,7 +4,7 @@ import { signInAdmin } from '../../../test/helpers/admin.js';
 import { expectProblem } from '../../../test/helpers/client.js';
 import { eventReader } from '../../../test/helpers/event-stream.js';
 import { useHarness } from '../../../test/helpers/harness.js';
-import { expectPoolInvariants } from '../../../test/helpers/pool-invariants.js';
+import { type AnsweredLease, expectPoolInvariants } from '../../../test/helpers/pool-invariants.js';
 import { waitFor } from '../../../test/helpers/processes.js';
 import { queryRows } from '../../infra/db/database.js';
 
@@ -13,13 +13,8 @@ const TTL_SECONDS = 120;
 const file = useHarness({ TOKEN_POOL_SIZE: String(POOL), TOKEN_TTL_SECONDS: String(TTL_SECONDS) });
 let admin: { accessToken: string };
 
-interface Lease {
-  tokenId: string;
-  userId: string;
-  leasedAt: string;
-  fence: number;
-  evictedUserId: string | null;
-}
+/** A lease answer, as far as these tests read it. */
+type Lease = AnsweredLease & { evictedUserId: string | null };
 
 let address: string;
 

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Database } from '../../infra/db/database.js';
 import { errors } from '../../infra/http/errors.js';
+import { pagedListRoute } from '../../infra/http/paged-list-route.js';
 import { principal } from '../../infra/http/principal.js';
 import { moduleRoutes } from '../../infra/http/route-auth.js';
-import { Paged, PageQuery, readPage } from '../../infra/http/schemas.js';
 import { presentUser, User } from './users.schemas.js';
 import { countUsers, findUserById, listUsers } from './users.sql.js';
 
@@ -34,29 +34,18 @@ const routes: FastifyPluginAsyncTypebox<{ deps: UsersDeps }> = async (app, { dep
     },
   );
 
-  app.get(
-    '/users',
-    {
-      config: { auth: 'user' },
-      schema: {
-        operationId: 'listUsers',
-        tags: ['users'],
-        summary: 'A page of users, newest first',
-        description:
-          'Any signed-in user may list the accounts, 10 a page unless `pageSize` (up to 100) says otherwise.',
-        querystring: PageQuery,
-        response: { 200: Paged(User) },
-      },
-    },
-    async (request) => {
-      const query = request.query;
-      return readPage(
-        query,
-        async (limit, offset) => (await listUsers(db, limit, offset)).map(presentUser),
-        () => countUsers(db),
-      );
-    },
-  );
+  pagedListRoute(app, '/users', {
+    auth: 'user',
+    operationId: 'listUsers',
+    tags: ['users'],
+    summary: 'A page of users, newest first',
+    description: 'Any signed-in user may list the accounts, 10 a page unless `pageSize` (up to 100) says otherwise.',
+    item: User,
+    source: () => ({
+      rows: async (limit, offset) => (await listUsers(db, limit, offset)).map(presentUser),
+      count: () => countUsers(db),
+    }),
+  });
 };
 
 export const usersRoutes = moduleRoutes('users-routes', routes);

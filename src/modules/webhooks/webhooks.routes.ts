@@ -2,9 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Config } from '../../config.js';
 import type { Database } from '../../infra/db/database.js';
 import { errors } from '../../infra/http/errors.js';
+import { pagedListRoute } from '../../infra/http/paged-list-route.js';
 import { principal } from '../../infra/http/principal.js';
 import { moduleRoutes } from '../../infra/http/route-auth.js';
-import { IdParams, NoContent, Paged, PageQuery, problems, readPage } from '../../infra/http/schemas.js';
+import { IdParams, NoContent, problems } from '../../infra/http/schemas.js';
 import { insertAuditEntry } from '../audit/audit.sql.js';
 import { auditOrigin } from '../audit/audit-origin.js';
 import { newWebhookSecret } from './webhook-signature.js';
@@ -90,27 +91,18 @@ const routes: FastifyPluginAsyncTypebox<{ deps: WebhooksDeps }> = async (app, { 
     },
   );
 
-  app.get(
-    '/webhooks',
-    {
-      config: { auth: 'admin' },
-      schema: {
-        operationId: 'listWebhooks',
-        tags,
-        summary: 'A page of registered endpoints, newest first',
-        description: 'Without their secrets.',
-        querystring: PageQuery,
-        response: { 200: Paged(WebhookEndpoint) },
-      },
-    },
-    async (request) => {
-      return readPage(
-        request.query,
-        async (limit, offset) => (await listEndpoints(db, limit, offset)).map(presentEndpoint),
-        () => countEndpoints(db),
-      );
-    },
-  );
+  pagedListRoute(app, '/webhooks', {
+    auth: 'admin',
+    operationId: 'listWebhooks',
+    tags,
+    summary: 'A page of registered endpoints, newest first',
+    description: 'Without their secrets.',
+    item: WebhookEndpoint,
+    source: () => ({
+      rows: async (limit, offset) => (await listEndpoints(db, limit, offset)).map(presentEndpoint),
+      count: () => countEndpoints(db),
+    }),
+  });
 
   app.delete(
     '/webhooks/:id',
@@ -140,30 +132,24 @@ const routes: FastifyPluginAsyncTypebox<{ deps: WebhooksDeps }> = async (app, { 
     },
   );
 
-  app.get(
-    '/webhooks/:id/deliveries',
-    {
-      config: { auth: 'admin' },
-      schema: {
-        operationId: 'listWebhookDeliveries',
-        tags,
-        summary: "A page of an endpoint's deliveries, newest first",
-        description: 'Each event sent (or being sent) to the endpoint, with its attempts and the latest outcome.',
-        params: IdParams,
-        querystring: PageQuery,
-        response: { 200: Paged(WebhookDelivery), ...problems(400, 404) },
-      },
-    },
-    async (request) => {
+  pagedListRoute(app, '/webhooks/:id/deliveries', {
+    auth: 'admin',
+    operationId: 'listWebhookDeliveries',
+    tags,
+    summary: "A page of an endpoint's deliveries, newest first",
+    description: 'Each event sent (or being sent) to the endpoint, with its attempts and the latest outcome.',
+    params: IdParams,
+    item: WebhookDelivery,
+    problems: [400, 404],
+    source: async (request) => {
       const { id } = request.params;
       if (!(await findEndpoint(db, id))) throw errors.notFound('The webhook');
-      return readPage(
-        request.query,
-        async (limit, offset) => (await listDeliveries(db, id, limit, offset)).map(presentDelivery),
-        () => countDeliveries(db, id),
-      );
+      return {
+        rows: async (limit, offset) => (await listDeliveries(db, id, limit, offset)).map(presentDelivery),
+        count: () => countDeliveries(db, id),
+      };
     },
-  );
+  });
 };
 
 export const webhooksRoutes = moduleRoutes('webhooks-routes', routes);

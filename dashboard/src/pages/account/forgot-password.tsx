@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks';
 import { readJson, send } from '../../api/http.js';
-import { ErrorMessage, Notice } from '../../components/feedback.js';
+import { Notice } from '../../components/feedback.js';
 import { EmailField } from '../../components/field.js';
 import { Link } from '../../router.js';
 import { AuthCard } from './auth-card.js';
+import { FormSubmit } from './form-submit.js';
 import { useSubmit } from './use-form.js';
 
 export function ForgotPassword() {
@@ -14,7 +15,7 @@ export function ForgotPassword() {
     setSentTo(email);
   });
   return (
-    <AuthCard title="Reset your password">
+    <AuthCard title="Reset your password" aside={<Link href="/">Back to sign in</Link>}>
       {sentTo ? (
         <Notice tone="success">
           If an account exists for {sentTo}, a link to choose a new password is on its way. It works once, for one hour.
@@ -23,15 +24,9 @@ export function ForgotPassword() {
         <form onSubmit={submit}>
           <p>Enter the e-mail address of your account and we will send you a link to choose a new password.</p>
           <EmailField value={email} onValue={setEmail} error={fieldError('email')} />
-          <ErrorMessage error={error} />
-          <button type="submit" disabled={busy}>
-            {busy ? 'Sending…' : 'Send the link'}
-          </button>
+          <FormSubmit busy={busy} error={error} busyLabel="Sending…" label="Send the link" />
         </form>
       )}
-      <p class="aside">
-        <Link href="/">Back to sign in</Link>
-      </p>
     </AuthCard>
   );
 }

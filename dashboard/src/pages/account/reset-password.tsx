@@ -4,6 +4,7 @@ import { ErrorMessage, Notice } from '../../components/feedback.js';
 import { Field } from '../../components/field.js';
 import { Link } from '../../router.js';
 import { AuthCard } from './auth-card.js';
+import { FormSubmit } from './form-submit.js';
 import { useSubmit } from './use-form.js';
 
 const MIN_LENGTH = 8;
@@ -21,18 +22,19 @@ export function ResetPassword({ token }: { token: string | null }) {
     setDone(true);
   });
 
+  const askAgain = <Link href="/forgot-password">Ask for a new link</Link>;
   if (!token) {
     return (
-      <AuthCard title="Choose a new password">
+      <AuthCard title="Choose a new password" aside={askAgain}>
         <ErrorMessage error={new Error('This page needs the link from the e-mail; it carries a token.')} />
-        <p class="aside">
-          <Link href="/forgot-password">Ask for a new link</Link>
-        </p>
       </AuthCard>
     );
   }
   return (
-    <AuthCard title="Choose a new password">
+    <AuthCard
+      title="Choose a new password"
+      aside={done ? <Link href="/">Sign in with the new password</Link> : askAgain}
+    >
       {done ? (
         <Notice tone="success">Your password is changed, and every session you had is signed out.</Notice>
       ) : (
@@ -60,19 +62,9 @@ export function ResetPassword({ token }: { token: string | null }) {
             onValue={setConfirm}
             error={mismatch ? 'The two passwords differ.' : undefined}
           />
-          <ErrorMessage error={error} />
-          <button type="submit" disabled={busy}>
-            {busy ? 'Saving…' : 'Save the new password'}
-          </button>
+          <FormSubmit busy={busy} error={error} busyLabel="Saving…" label="Save the new password" />
         </form>
       )}
-      <p class="aside">
-        {done ? (
-          <Link href="/">Sign in with the new password</Link>
-        ) : (
-          <Link href="/forgot-password">Ask for a new link</Link>
-        )}
-      </p>
     </AuthCard>
   );
 }

@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks';
 import { session } from '../../api/session.js';
-import { ErrorMessage, Notice } from '../../components/feedback.js';
+import { Notice } from '../../components/feedback.js';
 import { EmailField, Field } from '../../components/field.js';
 import { Link } from '../../router.js';
 import { AuthCard } from './auth-card.js';
+import { FormSubmit } from './form-submit.js';
 import { useSubmit } from './use-form.js';
 
 export function SignIn({ notice }: { notice: string | null }) {
@@ -11,7 +12,7 @@ export function SignIn({ notice }: { notice: string | null }) {
   const [password, setPassword] = useState('');
   const { busy, error, submit, fieldError } = useSubmit(() => session.signIn(email, password));
   return (
-    <AuthCard title="Sign in">
+    <AuthCard title="Sign in" aside={<Link href="/forgot-password">Forgot your password?</Link>}>
       {notice && !error ? <Notice>{notice}</Notice> : null}
       <form onSubmit={submit} noValidate={false}>
         <EmailField value={email} onValue={setEmail} error={fieldError('email')} />
@@ -25,14 +26,8 @@ export function SignIn({ notice }: { notice: string | null }) {
           onValue={setPassword}
           error={fieldError('password')}
         />
-        <ErrorMessage error={error} />
-        <button type="submit" disabled={busy}>
-          {busy ? 'Signing in…' : 'Sign in'}
-        </button>
+        <FormSubmit busy={busy} error={error} busyLabel="Signing in…" label="Sign in" />
       </form>
-      <p class="aside">
-        <Link href="/forgot-password">Forgot your password?</Link>
-      </p>
     </AuthCard>
   );
 }

@@ -11,13 +11,10 @@ export function VerifyEmail({ token }: { token: string | null }) {
     return true;
   }, token ?? '');
   return (
-    <AuthCard title="Confirm your e-mail">
+    <AuthCard title="Confirm your e-mail" aside={<Link href="/">Go to the dashboard</Link>}>
       {result.loading ? <Loading label="Confirming…" /> : null}
       {result.data ? <Notice tone="success">Your e-mail address is confirmed. Thank you.</Notice> : null}
       <ErrorMessage error={result.error} />
-      <p class="aside">
-        <Link href="/">Go to the dashboard</Link>
-      </p>
     </AuthCard>
   );
 }

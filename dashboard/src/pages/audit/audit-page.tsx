@@ -1,11 +1,10 @@
 import { useState } from 'preact/hooks';
 import { AUDIT_ACTIONS } from '../../../../src/modules/audit/audit.actions.js';
-import { api, withQuery } from '../../api/client.js';
-import type { Page as ApiPage, AuditSummary, User } from '../../api/types.js';
+import { withQuery } from '../../api/client.js';
+import type { AuditSummary, User } from '../../api/types.js';
 import { Page } from '../../components/page.js';
-import { type Column, PagedTable } from '../../components/paged-table.js';
+import { type Column, PagedTable, usePagedList } from '../../components/paged-table.js';
 import { formatShortDateTime, shortId } from '../../format.js';
-import { useResource } from '../../hooks.js';
 import { Link, navigate } from '../../router.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -28,14 +27,7 @@ export function AuditPage({ filters, me }: { filters: AuditFilters; me: User }) 
   const [action, setAction] = useState(filters.action);
   const [userId, setUserId] = useState(filters.userId);
   const [userIdError, setUserIdError] = useState<string>();
-  const list = useResource(
-    () =>
-      api<ApiPage<AuditSummary>>(
-        'GET',
-        withQuery('/logs', { page: filters.page, pageSize: 10, action: filters.action, userId: filters.userId }),
-      ),
-    auditUrl(filters),
-  );
+  const list = usePagedList<AuditSummary>('/logs', { ...filters });
 
   const columns: Column<AuditSummary>[] = [
     {
@@ -128,9 +120,7 @@ export function AuditPage({ filters, me }: { filters: AuditFilters; me: User }) 
         caption="Audit entries, newest first"
         resource={list}
         columns={columns}
-        rowKey={(entry) => entry.id}
         empty="No entries match."
-        onPage={(page) => navigate(auditUrl({ ...filters, page }))}
       />
     </Page>
   );

@@ -1,10 +1,8 @@
-import { api, withQuery } from '../../api/client.js';
-import type { Page as ApiPage, ImportStatus } from '../../api/types.js';
+import type { ImportStatus } from '../../api/types.js';
 import { Page } from '../../components/page.js';
-import { type Column, PagedTable } from '../../components/paged-table.js';
+import { type Column, PagedTable, usePagedList } from '../../components/paged-table.js';
 import { formatDateTime } from '../../format.js';
-import { useResource } from '../../hooks.js';
-import { Link, navigate } from '../../router.js';
+import { Link } from '../../router.js';
 import { StatusBadge } from './status-badge.js';
 import { UploadForm } from './upload-form.js';
 
@@ -18,10 +16,7 @@ const COLUMNS: Column<ImportStatus>[] = [
 ];
 
 export function ImportsPage({ page }: { page: number }) {
-  const list = useResource(
-    () => api<ApiPage<ImportStatus>>('GET', withQuery('/users/imports', { page, pageSize: 10 })),
-    String(page),
-  );
+  const list = usePagedList<ImportStatus>('/users/imports', { page });
   return (
     <Page title="Imports">
       <UploadForm />
@@ -31,9 +26,7 @@ export function ImportsPage({ page }: { page: number }) {
         caption="Imports, newest first"
         resource={list}
         columns={COLUMNS}
-        rowKey={(item) => item.id}
         empty="No imports yet. Upload a CSV above."
-        onPage={(next) => navigate(`/imports?page=${next}`)}
       />
     </Page>
   );

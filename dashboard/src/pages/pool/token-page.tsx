@@ -1,11 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { TOKEN_EVENT_TYPES } from '../../../../src/modules/tokens/token-events.js';
-import { api, withQuery } from '../../api/client.js';
+import { api } from '../../api/client.js';
 import { openStream } from '../../api/streams.js';
-import type { Page as ApiPage, HistoryEntry, TokenDetail, TokenEvent, User } from '../../api/types.js';
+import type { HistoryEntry, TokenDetail, TokenEvent, User } from '../../api/types.js';
 import { ErrorMessage, Loading } from '../../components/feedback.js';
 import { Page } from '../../components/page.js';
-import { type Column, PagedTable } from '../../components/paged-table.js';
+import { type Column, PagedTable, usePagedList } from '../../components/paged-table.js';
 import { countdown, formatDateTime, shortId } from '../../format.js';
 import { useNow, useResource } from '../../hooks.js';
 import { Link } from '../../router.js';
@@ -32,10 +32,7 @@ export function TokenPage({ id, me }: { id: string; me: User }) {
   const [changes, setChanges] = useState(0);
   const now = useNow(1000);
   const token = useResource(() => api<TokenDetail>('GET', `/tokens/${id}`), `${id}:${changes}`);
-  const history = useResource(
-    () => api<ApiPage<HistoryEntry>>('GET', withQuery(`/tokens/${id}/history`, { page })),
-    `${id}:${page}:${changes}`,
-  );
+  const history = usePagedList<HistoryEntry>(`/tokens/${id}/history`, { page }, changes);
 
   // A change to this token loads it and its history again.
   useEffect(

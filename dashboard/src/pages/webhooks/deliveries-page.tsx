@@ -1,10 +1,8 @@
-import { api, withQuery } from '../../api/client.js';
-import type { Page as ApiPage, WebhookDelivery } from '../../api/types.js';
+import type { WebhookDelivery } from '../../api/types.js';
 import { Page } from '../../components/page.js';
-import { type Column, PagedTable } from '../../components/paged-table.js';
+import { type Column, PagedTable, usePagedList } from '../../components/paged-table.js';
 import { formatDateTime } from '../../format.js';
-import { useResource } from '../../hooks.js';
-import { Link, navigate } from '../../router.js';
+import { Link } from '../../router.js';
 
 const COLUMNS: Column<WebhookDelivery>[] = [
   { header: 'Event', code: true, cell: (item) => item.event },
@@ -18,10 +16,7 @@ const COLUMNS: Column<WebhookDelivery>[] = [
 
 /** One endpoint's delivery log, newest first. */
 export function DeliveriesPage({ id, page }: { id: string; page: number }) {
-  const list = useResource(
-    () => api<ApiPage<WebhookDelivery>>('GET', withQuery(`/webhooks/${id}/deliveries`, { page, pageSize: 10 })),
-    `${id}:${page}`,
-  );
+  const list = usePagedList<WebhookDelivery>(`/webhooks/${id}/deliveries`, { page });
   return (
     <Page title="Deliveries" actions={<Link href="/webhooks">All webhooks</Link>}>
       <PagedTable
@@ -29,9 +24,7 @@ export function DeliveriesPage({ id, page }: { id: string; page: number }) {
         caption="Deliveries to this endpoint, newest first"
         resource={list}
         columns={COLUMNS}
-        rowKey={(item) => item.id}
         empty="Nothing sent yet: deliveries appear here with the next pool event."
-        onPage={(next) => navigate(`/webhooks/${id}?page=${next}`)}
       />
     </Page>
   );

@@ -1,13 +1,13 @@
 import { useState } from 'preact/hooks';
-import { api, withQuery } from '../../api/client.js';
-import type { Page as ApiPage, WebhookEndpoint } from '../../api/types.js';
+import { api } from '../../api/client.js';
+import type { WebhookEndpoint } from '../../api/types.js';
 import { Confirm } from '../../components/confirm.js';
 import { ErrorMessage } from '../../components/feedback.js';
 import { Page } from '../../components/page.js';
-import { type Column, PagedTable } from '../../components/paged-table.js';
+import { type Column, PagedTable, usePagedList } from '../../components/paged-table.js';
 import { formatDateTime } from '../../format.js';
-import { useAction, useResource } from '../../hooks.js';
-import { Link, navigate } from '../../router.js';
+import { useAction } from '../../hooks.js';
+import { Link } from '../../router.js';
 import { WebhookForm } from './webhook-form.js';
 
 export function WebhooksPage({ page }: { page: number }) {
@@ -15,10 +15,7 @@ export function WebhooksPage({ page }: { page: number }) {
   const [version, setVersion] = useState(0);
   const [deleting, setDeleting] = useState<WebhookEndpoint>();
   const removal = useAction();
-  const list = useResource(
-    () => api<ApiPage<WebhookEndpoint>>('GET', withQuery('/webhooks', { page, pageSize: 10 })),
-    `${page}:${version}`,
-  );
+  const list = usePagedList<WebhookEndpoint>('/webhooks', { page }, version);
   const reload = () => setVersion((value) => value + 1);
 
   const remove = (endpoint: WebhookEndpoint) =>
@@ -52,9 +49,7 @@ export function WebhooksPage({ page }: { page: number }) {
         caption="Webhook endpoints, newest first"
         resource={list}
         columns={columns}
-        rowKey={(item) => item.id}
         empty="No endpoint yet. Register one above to hear every pool event."
-        onPage={(next) => navigate(`/webhooks?page=${next}`)}
       />
       <Confirm
         open={deleting !== undefined}
