@@ -225,6 +225,43 @@ describe.runIf(databaseUrl)('when PostgreSQL is away', () => {
       await expectPoolInvariants(harness.runtime.database.db, harness.config.TOKEN_POOL_SIZE);
     },
   );
+
+  it('answers a waiting request 503 once its time is up while PostgreSQL is away, and lets it wait again after', async () => {
+    const { app } = harness;
+    // A full pool, whatever the tests before left in it.
+    await Promise.all(Array.from({ length: harness.config.TOKEN_POOL_SIZE }, () => lease()));
+    const wait = (waitSeconds: number) =>
+      timed(
+        call(app, 'POST', '/api/v1/tokens/lease', {
+          token: admin.accessToken,
+          body: { userId: randomUUID(), onFull: 'wait', waitSeconds },
+        }),
+      );
+    const waiting = async () =>
+      (await call(app, 'GET', '/api/v1/tokens?status=active', { token: admin.accessToken })).json().meta.waiting;
+    const asked = wait(2);
+    await waitFor(
+      async () => (await waiting()) === 1,
+      5_000,
+      () => 'the request never waited',
+    );
+    await takeAway(proxy, 'blackhole');
+
+    // Its claims fail, each within its timeouts; once its two seconds are up, the next failure is its answer.
+    const { response, ms } = await asked;
+    expectUnavailable(response);
+    expect(ms).toBeLessThan(2000 + 1000 + 2 * (CONNECT_TIMEOUT_MS + 2 * QUERY_TIMEOUT_MS) + 1500);
+
+    await proxy.setMode('forward');
+    await waitFor(
+      async () => (await lease()).statusCode === 201,
+      10_000,
+      () => 'leases did not return',
+    );
+    const again = await wait(1);
+    expectProblem(again.response, 409, 'POOL_FULL');
+    expect(again.ms).toBeGreaterThanOrEqual(1000);
+  });
 });
 
 describe.runIf(databaseUrl)('a SIGTERM while PostgreSQL is away', () => {
