@@ -166,6 +166,7 @@ export function createLeaseQueue({ database, events, logger, ttlSeconds }: Lease
       return new Promise<LeaseResult>((resolve, reject) => {
         if (closed) {
           reject(errors.unavailable('The service is shutting down.'));
+          void giveUp([waiterId]);
           return;
         }
         waiting.set(waiterId, { deadline: Date.now() + waitSeconds * 1000, resolve, reject });

@@ -68,7 +68,7 @@ export function createTokensService({ database, config, events, logger, metrics 
   // not just hands back what it cannot serve.
   let poolLikelyFull = false;
 
-  // A lease, or a full pool for a request that would not evict.
+  // A lease; a full pool for a request that would not evict; or a place in line for one that waits.
   async function leaseBatch(items: LeaseRequest[]): Promise<FinalAnswer[]> {
     const answers = await leaseTokens(database, ttl, items, poolLikelyFull);
     const deferred = items.flatMap((item, index) => {
