@@ -190,7 +190,8 @@ export function createLeaseQueue({ database, events, logger, ttlSeconds }: Lease
       const left = [...waiting.keys()];
       for (const id of left) settle(id, { error: errors.unavailable('The service is shutting down.') });
       if (left.length > 0) await giveUp(left);
-      (await listening)?.();
+      // Not awaited: a subscription still waiting for Redis must not hold up the shutdown.
+      void listening?.then((unsubscribe) => unsubscribe?.());
     },
   };
 }
