@@ -131,6 +131,27 @@ describe.skipIf(!browserAvailable)('the dashboard in a real browser', () => {
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
   });
 
+  it('counts the requests waiting for a token, live', async () => {
+    // Fill the pool around my lease, then one request waits a second for a token and gives up.
+    const others = await Promise.all(
+      Array.from({ length: POOL - 1 }, () =>
+        api.post('/tokens/lease', { userId: crypto.randomUUID() }, admin.accessToken),
+      ),
+    );
+    const waiting = api.post(
+      '/tokens/lease',
+      { userId: crypto.randomUUID(), onFull: 'wait', waitSeconds: 2 },
+      admin.accessToken,
+    );
+    await eventually(async () => expect(await page.locator('[data-count="waiting"]').innerText()).toBe('1'));
+    expect((await waiting).statusCode).toBe(409);
+    await eventually(async () => expect(await page.locator('[data-count="waiting"]').innerText()).toBe('0'));
+    for (const other of others) {
+      await api.post(`/tokens/${other.json().tokenId}/release`, undefined, admin.accessToken);
+    }
+    await eventually(async () => expect(await page.locator('[data-count="active"]').innerText()).toBe('1'));
+  });
+
   it('reconnects after the service restarts and catches up on what it missed', async () => {
     await harness.restart();
     api = client(harness.app);
