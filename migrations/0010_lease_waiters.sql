@@ -46,9 +46,11 @@ DROP FUNCTION lease_one(uuid, integer, boolean, boolean, jsonb, uuid, text, text
 -- stays waiting; `p_wait_seconds` set, the request takes a place in line; `p_evict` evicts the
 -- oldest lease still running (never a promised token); else the pool is full for it (`retry_after`).
 -- The SHARE path never meets a waiter: lease_tokens hands every request back while there are some.
+-- `p_line_empty`: the caller, holding the pool EXCLUSIVE, knows that no one waits (no one can join
+-- but through this function), which spares counting the line for every lease of a batch.
 CREATE FUNCTION lease_one(p_holder uuid, p_ttl_seconds integer, p_exclusive boolean, p_evict boolean,
   p_metadata jsonb, p_actor uuid, p_ip text, p_user_agent text, p_request_id text, p_at timestamptz DEFAULT NULL,
-  p_wait_seconds integer DEFAULT NULL, p_waiter bigint DEFAULT NULL)
+  p_wait_seconds integer DEFAULT NULL, p_waiter bigint DEFAULT NULL, p_line_empty boolean DEFAULT false)
   RETURNS lease_outcome LANGUAGE plpgsql AS $$
 DECLARE
   v_now timestamptz;
@@ -73,7 +75,11 @@ BEGIN
   IF p_exclusive THEN
     -- No other writer of the pool is in flight, so this snapshot is the pool as it is at v_now:
     -- a free token, else one whose lease was over by v_now, unless waiters were promised them all.
-    v_ahead := waiters_ahead(coalesce(p_waiter, 9223372036854775807));
+    IF p_line_empty THEN
+      v_ahead := 0;
+    ELSE
+      v_ahead := waiters_ahead(coalesce(p_waiter, 9223372036854775807));
+    END IF;
     IF v_ahead = 0 OR free_beyond(v_ahead, v_now) THEN
       SELECT * INTO v_token FROM tokens t WHERE t.leased_at IS NULL ORDER BY t.leased_at NULLS FIRST, t.id LIMIT 1 FOR UPDATE;
       IF v_token.id IS NULL THEN
@@ -168,25 +174,31 @@ END $$;
 --> statement-breakpoint
 -- As in 0008, and each item may carry `waitSeconds`. While waiters hold places, a batch holding
 -- the pool in SHARE mode hands every request back: whose turn a free token is, only a holder of the
--- pool EXCLUSIVE can tell.
+-- pool EXCLUSIVE can tell. One that holds it EXCLUSIVE looks at the line once: only its own
+-- requests can join it until it commits.
 CREATE OR REPLACE FUNCTION lease_tokens(p_items jsonb, p_ttl_seconds integer, p_exclusive boolean)
   RETURNS TABLE(ord integer, lease lease_outcome) LANGUAGE plpgsql AS $$
 DECLARE
   v_item jsonb;
   v_ord integer := 0;
+  v_lease lease_outcome;
+  v_line_empty boolean;
 BEGIN
   PERFORM lock_pool(p_exclusive);
-  IF NOT p_exclusive AND EXISTS (SELECT 1 FROM lease_waiters w WHERE w.alive_until > clock_timestamp()) THEN
+  v_line_empty := NOT EXISTS (SELECT 1 FROM lease_waiters w WHERE w.alive_until > clock_timestamp());
+  IF NOT p_exclusive AND NOT v_line_empty THEN
     RETURN QUERY SELECT i.ord::integer, (NULL, (i.value->>'holder')::uuid, NULL, NULL, false, NULL, '[]'::jsonb,
       NULL, NULL, NULL, NULL)::lease_outcome FROM jsonb_array_elements(p_items) WITH ORDINALITY i(value, ord);
     RETURN;
   END IF;
   FOR v_item IN SELECT value FROM jsonb_array_elements(p_items) LOOP
     v_ord := v_ord + 1;
-    RETURN QUERY SELECT v_ord, lease_one((v_item->>'holder')::uuid, p_ttl_seconds, p_exclusive,
+    v_lease := lease_one((v_item->>'holder')::uuid, p_ttl_seconds, p_exclusive,
       coalesce((v_item->>'evict')::boolean, true), nullif(v_item->'metadata', 'null'::jsonb),
       (v_item->>'actor')::uuid, v_item->>'ip', v_item->>'userAgent', v_item->>'requestId', NULL,
-      (v_item->>'waitSeconds')::integer);
+      (v_item->>'waitSeconds')::integer, NULL, v_line_empty);
+    v_line_empty := v_line_empty AND v_lease.waiter_id IS NULL;
+    RETURN QUERY SELECT v_ord, v_lease;
   END LOOP;
 END $$;
 --> statement-breakpoint

@@ -259,7 +259,7 @@ AS $function$
        + (SELECT count(*) FROM (SELECT 1 FROM tokens t WHERE t.expires_at <= p_at LIMIT p_ahead + 1) e) > p_ahead
 $function$;
 
-CREATE OR REPLACE FUNCTION public.lease_one(p_holder uuid, p_ttl_seconds integer, p_exclusive boolean, p_evict boolean, p_metadata jsonb, p_actor uuid, p_ip text, p_user_agent text, p_request_id text, p_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_wait_seconds integer DEFAULT NULL::integer, p_waiter bigint DEFAULT NULL::bigint)
+CREATE OR REPLACE FUNCTION public.lease_one(p_holder uuid, p_ttl_seconds integer, p_exclusive boolean, p_evict boolean, p_metadata jsonb, p_actor uuid, p_ip text, p_user_agent text, p_request_id text, p_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_wait_seconds integer DEFAULT NULL::integer, p_waiter bigint DEFAULT NULL::bigint, p_line_empty boolean DEFAULT false)
  RETURNS lease_outcome
  LANGUAGE plpgsql
 AS $function$
@@ -286,7 +286,11 @@ BEGIN
   IF p_exclusive THEN
     -- No other writer of the pool is in flight, so this snapshot is the pool as it is at v_now:
     -- a free token, else one whose lease was over by v_now, unless waiters were promised them all.
-    v_ahead := waiters_ahead(coalesce(p_waiter, 9223372036854775807));
+    IF p_line_empty THEN
+      v_ahead := 0;
+    ELSE
+      v_ahead := waiters_ahead(coalesce(p_waiter, 9223372036854775807));
+    END IF;
     IF v_ahead = 0 OR free_beyond(v_ahead, v_now) THEN
       SELECT * INTO v_token FROM tokens t WHERE t.leased_at IS NULL ORDER BY t.leased_at NULLS FIRST, t.id LIMIT 1 FOR UPDATE;
       IF v_token.id IS NULL THEN
@@ -386,19 +390,24 @@ AS $function$
 DECLARE
   v_item jsonb;
   v_ord integer := 0;
+  v_lease lease_outcome;
+  v_line_empty boolean;
 BEGIN
   PERFORM lock_pool(p_exclusive);
-  IF NOT p_exclusive AND EXISTS (SELECT 1 FROM lease_waiters w WHERE w.alive_until > clock_timestamp()) THEN
+  v_line_empty := NOT EXISTS (SELECT 1 FROM lease_waiters w WHERE w.alive_until > clock_timestamp());
+  IF NOT p_exclusive AND NOT v_line_empty THEN
     RETURN QUERY SELECT i.ord::integer, (NULL, (i.value->>'holder')::uuid, NULL, NULL, false, NULL, '[]'::jsonb,
       NULL, NULL, NULL, NULL)::lease_outcome FROM jsonb_array_elements(p_items) WITH ORDINALITY i(value, ord);
     RETURN;
   END IF;
   FOR v_item IN SELECT value FROM jsonb_array_elements(p_items) LOOP
     v_ord := v_ord + 1;
-    RETURN QUERY SELECT v_ord, lease_one((v_item->>'holder')::uuid, p_ttl_seconds, p_exclusive,
+    v_lease := lease_one((v_item->>'holder')::uuid, p_ttl_seconds, p_exclusive,
       coalesce((v_item->>'evict')::boolean, true), nullif(v_item->'metadata', 'null'::jsonb),
       (v_item->>'actor')::uuid, v_item->>'ip', v_item->>'userAgent', v_item->>'requestId', NULL,
-      (v_item->>'waitSeconds')::integer);
+      (v_item->>'waitSeconds')::integer, NULL, v_line_empty);
+    v_line_empty := v_line_empty AND v_lease.waiter_id IS NULL;
+    RETURN QUERY SELECT v_ord, v_lease;
   END LOOP;
 END $function$;
 
