@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Db } from '../../infra/db/database.js';
 import { counter, readAtScrape } from '../../infra/metrics/metrics.js';
+import { countWaiters } from './sql/lease-waiters.js';
 import { countTokens } from './sql/token-views.js';
 
 /** The pool as the database has it, read at each scrape: tokens by state, and the requests waiting. */
@@ -23,7 +24,7 @@ export function registerPoolGauge(registry: Registry, db: Db): void {
   readAtScrape(
     registry,
     { name: 'tokenpool_lease_waiters', help: 'Lease requests waiting for a token (onFull "wait"), in every process.' },
-    async () => [{ labels: {}, value: (await countTokens(db)).waiting }],
+    async () => [{ labels: {}, value: await countWaiters(db) }],
   );
 }
 

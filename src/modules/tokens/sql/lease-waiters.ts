@@ -43,11 +43,10 @@ export async function firstLeaseEndSeconds(executor: Executor): Promise<number> 
   return row?.seconds ?? 1;
 }
 
-/** The requests waiting in line now, in every process. */
+/** The requests waiting in line now, in every process: an expression, for reads that want it too. */
+export const WAITING_COUNT = sql`(select count(*)::int from lease_waiters where alive_until > clock_timestamp())`;
+
 export async function countWaiters(executor: Executor): Promise<number> {
-  const [row] = await queryRows<{ waiting: number }>(
-    executor,
-    sql`select count(*)::int as waiting from lease_waiters where alive_until > clock_timestamp()`,
-  );
+  const [row] = await queryRows<{ waiting: number }>(executor, sql`select ${WAITING_COUNT} as waiting`);
   return row?.waiting ?? 0;
 }

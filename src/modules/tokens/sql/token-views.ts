@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { type Executor, queryRows } from '../../../infra/db/database.js';
 import type { LeaseMetadata } from './lease-tokens.js';
+import { WAITING_COUNT } from './lease-waiters.js';
 import { isoText } from './timestamps.js';
 
 export type TokenStatus = 'available' | 'active';
@@ -47,7 +48,7 @@ export async function countTokens(executor: Executor): Promise<PoolCounts> {
   const [row] = await queryRows<{ total: number; active: number; waiting: number }>(
     executor,
     sql`select count(*)::int as total, (count(*) filter (where expires_at > statement_timestamp()))::int as active,
-          (select count(*) from lease_waiters where alive_until > statement_timestamp())::int as waiting
+          ${WAITING_COUNT} as waiting
         from tokens`,
   );
   const total = row?.total ?? 0;
