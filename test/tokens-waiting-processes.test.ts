@@ -1,12 +1,10 @@
-import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { queryRows } from '../src/infra/db/database.js';
 import { sendJson, useApiProcesses } from './helpers/api-processes.js';
 import { testEnvironment } from './helpers/environment.js';
 import { useHarness } from './helpers/harness.js';
-import { checkPoolHistory, describeViolations, type LeaseAnswerBody, type PoolAnswer } from './helpers/pool-checker.js';
-import { readPoolHistory } from './helpers/pool-history.js';
-import { expectPoolInvariants } from './helpers/pool-invariants.js';
+import type { LeaseAnswerBody, PoolAnswer } from './helpers/pool-checker.js';
+import { expectPoolInvariants, leasesOf } from './helpers/pool-invariants.js';
+import { expectPoolHistoryHolds, scopeMark } from './helpers/pool-scenarios.js';
 import { type ServiceProcess, startProcess, waitFor } from './helpers/processes.js';
 
 // Waiting for a token across two `api` processes on one PostgreSQL: the line is in the database,
@@ -45,13 +43,6 @@ describe.runIf(testEnvironment.databaseUrl)('waiting for a token through two api
       held.push((await lease(api(i), { userId: crypto.randomUUID() })).body);
     }
     return held;
-  }
-  async function leasesOf(holders: string[]): Promise<number> {
-    const [row] = await queryRows<{ count: number }>(
-      db(),
-      sql`select count(*)::int as count from token_leases where user_id = any(${`{${holders.join(',')}}`}::uuid[])`,
-    );
-    return row?.count ?? 0;
   }
 
   it('serves waiters spread over both processes in the order they came, one freed token at a time', async () => {
@@ -100,31 +91,26 @@ describe.runIf(testEnvironment.databaseUrl)('waiting for a token through two api
     const served = await nextAnswer;
     expect(served.status).toBe(201);
     expect(served.body).toMatchObject({ userId: next, tokenId: (held[0] as Answer['body']).tokenId });
-    expect(await leasesOf([lost])).toBe(0);
+    expect(await leasesOf(db(), [lost])).toBe(0);
   });
 
   it('keeps every rule of the pool when waiters, evictors, failing requests and releases race', async () => {
     await fullPool();
-    const [mark] = await queryRows<{ id: number; now: number }>(
-      db(),
-      sql`select coalesce(max(id), 0)::float8 as id, (extract(epoch from clock_timestamp()) * 1000000)::float8 as now
-          from token_leases`,
-    );
-    const url = (i: number) => api(i);
+    const mark = await scopeMark(db());
     const kinds = ['evict', 'wait', 'fail'] as const;
     const requests = Array.from({ length: 60 }, (_, i) => ({ kind: kinds[i % 3], holder: crypto.randomUUID(), i }));
     const asked = Promise.all(
       requests.map(({ kind, holder, i }) =>
-        lease(url(i), { userId: holder, onFull: kind, ...(kind === 'wait' ? { waitSeconds: 5 } : {}) }),
+        lease(api(i), { userId: holder, onFull: kind, ...(kind === 'wait' ? { waitSeconds: 5 } : {}) }),
       ),
     );
     // Meanwhile, for two seconds, whatever is held is released again and again, through both processes.
     const releases: PoolAnswer[] = [];
     for (let wave = 0; wave < 20; wave += 1) {
-      const active = (await send<{ data: Array<{ id: string }> }>(url(wave), 'GET', '/tokens?status=active')).body.data;
+      const active = (await send<{ data: Array<{ id: string }> }>(api(wave), 'GET', '/tokens?status=active')).body.data;
       const answers = await Promise.all(
         active.map((held, i) =>
-          send<{ userId: string; endedAt: string }>(url(wave + i), 'POST', `/tokens/${held.id}/release`),
+          send<{ userId: string; endedAt: string }>(api(wave + i), 'POST', `/tokens/${held.id}/release`),
         ),
       );
       for (const [i, answer] of answers.entries()) {
@@ -155,17 +141,15 @@ describe.runIf(testEnvironment.databaseUrl)('waiting for a token through two api
     const leaseAnswers: PoolAnswer[] = answers.flatMap((answer, i) =>
       answer.status === 201 ? [{ kind: 'lease', userId: requests[i]?.holder as string, ...answer }] : [],
     );
-    const violations = checkPoolHistory(await readPoolHistory(db()), {
-      answers: [...leaseAnswers, ...releases],
-      ttlMicros: TTL_SECONDS * 1_000_000,
-      afterLeaseId: mark?.id ?? 0,
-      afterInstant: mark?.now ?? 0,
-      waiters: new Set(requests.filter((r) => r.kind === 'wait').map((r) => r.holder)),
-    });
-    expect(violations, describeViolations(violations)).toEqual([]);
+    await expectPoolHistoryHolds(
+      { db: db(), ttlSeconds: TTL_SECONDS },
+      [...leaseAnswers, ...releases],
+      mark,
+      new Set(requests.filter((r) => r.kind === 'wait').map((r) => r.holder)),
+    );
     // A request refused has no lease, and the line is empty again.
     const refused = answers.flatMap((answer, i) => (answer.status === 409 ? [requests[i]?.holder as string] : []));
-    expect(await leasesOf(refused)).toBe(0);
+    expect(await leasesOf(db(), refused)).toBe(0);
     await untilWaiting(0);
   });
 });

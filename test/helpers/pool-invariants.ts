@@ -38,3 +38,12 @@ export async function expectPoolInvariants(db: Db, poolSize: number, answered: A
     expect(found?.missing).toBe(0);
   }
 }
+
+/** How many leases the history holds for these holders, ended or not: 0 for a request never served. */
+export async function leasesOf(db: Db, holders: string[]): Promise<number> {
+  const [row] = await queryRows<{ count: number }>(
+    db,
+    sql`select count(*)::int as count from token_leases where user_id = any(${`{${holders.join(',')}}`}::uuid[])`,
+  );
+  return row?.count ?? 0;
+}

@@ -18,7 +18,7 @@ export interface PoolUnderTest {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Where this scope's history starts: the last lease made, and the database clock, before it. */
-async function scopeMark(db: Db): Promise<{ afterLeaseId: number; afterInstant: number }> {
+export async function scopeMark(db: Db): Promise<{ afterLeaseId: number; afterInstant: number }> {
   const [row] = await queryRows<{ id: string; now: string }>(
     db,
     sql`select coalesce(max(id), 0)::text as id, (extract(epoch from clock_timestamp()) * 1000000)::bigint::text as now
@@ -27,16 +27,21 @@ async function scopeMark(db: Db): Promise<{ afterLeaseId: number; afterInstant: 
   return { afterLeaseId: Number(row?.id), afterInstant: Number(row?.now) };
 }
 
-/** Checks the whole history against every rule, explaining only what this scope's answers did. */
+/**
+ * Checks the whole history against every rule, explaining only what this scope's answers did;
+ * `waiters` are the holders that asked with `onFull: "wait"` (see CheckScope).
+ */
 export async function expectPoolHistoryHolds(
-  pool: PoolUnderTest,
+  pool: Pick<PoolUnderTest, 'db' | 'ttlSeconds'>,
   answers: PoolAnswer[],
   mark: { afterLeaseId: number; afterInstant: number },
+  waiters?: ReadonlySet<string>,
 ): Promise<void> {
   const violations = checkPoolHistory(await readPoolHistory(pool.db), {
     answers,
     ttlMicros: pool.ttlSeconds * 1_000_000,
     ...mark,
+    ...(waiters ? { waiters } : {}),
   });
   expect(violations, describeViolations(violations)).toEqual([]);
 }

@@ -4,7 +4,7 @@ import { signInAdmin } from '../../../test/helpers/admin.js';
 import { expectProblem } from '../../../test/helpers/client.js';
 import { eventReader } from '../../../test/helpers/event-stream.js';
 import { useHarness } from '../../../test/helpers/harness.js';
-import { type AnsweredLease, expectPoolInvariants } from '../../../test/helpers/pool-invariants.js';
+import { type AnsweredLease, expectPoolInvariants, leasesOf } from '../../../test/helpers/pool-invariants.js';
 import { waitFor } from '../../../test/helpers/processes.js';
 import { queryRows } from '../../infra/db/database.js';
 
@@ -44,14 +44,6 @@ async function fullPool(): Promise<Lease[]> {
   return leases;
 }
 
-async function leasesOf(holder: string): Promise<number> {
-  const [row] = await queryRows<{ count: number }>(
-    db(),
-    sql`select count(*)::int as count from token_leases where user_id = ${holder}::uuid`,
-  );
-  return row?.count ?? 0;
-}
-
 describe('onFull "wait"', () => {
   it('serves waiters in the order they came, each with a token freed by a release', async () => {
     const [first, second] = await fullPool();
@@ -87,7 +79,7 @@ describe('onFull "wait"', () => {
     expect(answers.slice(0, POOL).map((answer) => answer.statusCode)).toEqual([201, 201]);
     // The third came last: both freed tokens were the first two's turn, and its time ran out.
     expectProblem(answers[POOL] as (typeof answers)[number], 409, 'POOL_FULL');
-    expect(await leasesOf(holders[POOL] as string)).toBe(0);
+    expect(await leasesOf(db(), [holders[POOL] as string])).toBe(0);
   });
 
   it('answers 409 POOL_FULL with Retry-After once waitSeconds have passed, and leaves the line', async () => {
@@ -132,7 +124,7 @@ describe('onFull "wait"', () => {
     await untilWaiting(1);
     await release((first as Lease).tokenId);
     expect((await waitingNext).json()).toMatchObject({ userId: next, tokenId: (first as Lease).tokenId });
-    expect(await leasesOf(gone)).toBe(0);
+    expect(await leasesOf(db(), [gone])).toBe(0);
   });
 
   it('announces the length of the line on the pool stream, but not on a stream filtered to a holder', async () => {
