@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { clientGone } from '../../infra/http/client-gone.js';
 import { errors } from '../../infra/http/errors.js';
+import { pagedListRoute } from '../../infra/http/paged-list-route.js';
 import { principal } from '../../infra/http/principal.js';
 import { moduleRoutes } from '../../infra/http/route-auth.js';
-import { IdParams, Paged, problems, readPage } from '../../infra/http/schemas.js';
+import { IdParams, problems } from '../../infra/http/schemas.js';
 import { eventStreamResponse, streamChannel } from '../../infra/http/sse.js';
 import { auditOrigin } from '../audit/audit-origin.js';
 import { countTokenHistory, tokenHistory } from './sql/token-history.js';
@@ -163,32 +164,27 @@ const routes: FastifyPluginAsyncTypebox<{ deps: TokensDeps }> = async (app, { de
     },
   );
 
-  app.get(
-    '/tokens/:id/history',
-    {
-      config: { auth: 'user' },
-      schema: {
-        operationId: 'getTokenHistory',
-        tags,
-        summary: "A page of the token's leases, newest first",
-        description:
-          'Every lease the token had, with how it ended: `expired`, `released`, `evicted` or `cleared` ' +
-          '(null while it runs).',
-        params: IdParams,
-        querystring: HistoryQuery,
-        response: { 200: Paged(HistoryEntry), ...problems(400, 404) },
-      },
-    },
-    async (request) => {
+  pagedListRoute(app, '/tokens/:id/history', {
+    auth: 'user',
+    operationId: 'getTokenHistory',
+    tags,
+    summary: "A page of the token's leases, newest first",
+    description:
+      'Every lease the token had, with how it ended: `expired`, `released`, `evicted` or `cleared` ' +
+      '(null while it runs).',
+    params: IdParams,
+    querystring: HistoryQuery,
+    item: HistoryEntry,
+    problems: [400, 404],
+    source: async (request) => {
       const { id } = request.params;
       if (!(await findToken(db, id))) throw errors.notFound('The token');
-      return readPage(
-        request.query,
-        (limit, offset) => tokenHistory(db, id, limit, offset),
-        () => countTokenHistory(db, id),
-      );
+      return {
+        rows: (limit, offset) => tokenHistory(db, id, limit, offset),
+        count: () => countTokenHistory(db, id),
+      };
     },
-  );
+  });
 
   app.post(
     '/tokens/:id/release',
