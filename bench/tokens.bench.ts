@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startProcess } from '../test/helpers/processes.js';
-import { type LoadResult, runLoad } from './load.js';
+import { type LoadResult, loadGenerator, runLoad } from './load.js';
 import { dropDatabase, freshDatabase, pgbench, psql } from './pg.js';
 
 const CONNECTIONS = 64;
@@ -49,7 +49,7 @@ async function bareFastify(): Promise<LoadResult> {
   const result = await runLoad({
     url: `http://127.0.0.1:${port}/lease`,
     method: 'POST',
-    body: () => JSON.stringify({ userId: crypto.randomUUID() }),
+    freshUserId: true,
     connections: CONNECTIONS,
     durationMs: SECONDS * 1000,
     warmupMs: WARMUP_MS,
@@ -100,7 +100,7 @@ async function service(
         ? {
             url: `${api.url}/api/v1/tokens/lease`,
             method: 'POST',
-            body: () => JSON.stringify({ userId: crypto.randomUUID() }),
+            freshUserId: true,
           }
         : { url: `${api.url}/api/v1/users/me` };
     return await runLoad({
@@ -173,8 +173,10 @@ export async function tokensBenchmark(base: string, redisUrl: string): Promise<s
     const y = results.get(b);
     return x && y ? [`${what}: ${fmt(y.rps / x.rps, 2)}x`] : [];
   };
+  const generator =
+    (await loadGenerator()) === 'wrk' ? 'wrk' : 'the Node loop in bench/load.ts (install wrk for less noise)';
   return [
-    `tokens: ${CONNECTIONS} connections, ${SECONDS} s each after ${WARMUP_MS / 1000} s warm-up, new userId per request`,
+    `tokens: ${CONNECTIONS} connections, ${SECONDS} s each after ${WARMUP_MS / 1000} s warm-up, new userId per request, load from ${generator}`,
     '',
     '| run | req/s | p50 ms | p99 ms | ratio to baseline |',
     '| --- | ---: | ---: | ---: | ---: |',
