@@ -92,8 +92,12 @@ export function createTokensService({ database, config, events, logger, metrics 
     return answers as FinalAnswer[];
   }
 
-  // Concurrent leases share one database call and one transaction (see batcher.ts).
-  const leaseBatched = createBatcher(leaseBatch);
+  // Concurrent leases share one database call and one transaction (see batcher.ts), one call at a
+  // time: a second call in flight would only wait for the first one's pool lock (evicting batches
+  // hold the pool exclusively), while the requests it took could have joined the next batch. One at
+  // a time, batches grow and their number falls: 1.1x to 1.3x the leases a second, at pools of 100
+  // and 100,000, in alternating runs against four in flight (see README, "Speed").
+  const leaseBatched = createBatcher(leaseBatch, { maxInFlight: 1 });
 
   /** Ends the caller's lease (or, for an admin, anyone's) as released. */
   async function release(caller: Principal, tokenId: string, context: AuditOrigin) {
