@@ -41,6 +41,33 @@ describe('the expiry job', () => {
   });
 });
 
+describe('the pool vacuum', () => {
+  const block = useHarness({ TOKEN_POOL_SIZE: '2' });
+
+  it('removes the row versions that leases leave behind in the pool, every two seconds', async () => {
+    const { harness, api } = block;
+    const { db } = harness.runtime.database;
+    const stats = async () => {
+      const [row] = await queryRows<{ vacuums: number; dead: number }>(
+        db,
+        sql`select vacuum_count::int as vacuums, n_dead_tup::int as dead from pg_stat_user_tables where relname = 'tokens'`,
+      );
+      return row as { vacuums: number; dead: number };
+    };
+    const holder = await api.signUp();
+    // Each lease and each release rewrites a token's row: 40 dead versions, whatever vacuumed before.
+    for (let i = 0; i < 20; i += 1) {
+      const { tokenId } = (await api.post('/tokens/lease', undefined, holder.accessToken)).json();
+      expect((await api.post(`/tokens/${tokenId}/release`, undefined, holder.accessToken)).statusCode).toBe(200);
+    }
+    const before = await stats();
+    await sleep(2500);
+    const after = await stats();
+    expect(after.vacuums).toBeGreaterThan(before.vacuums);
+    expect(after.dead).toBe(0);
+  });
+});
+
 describe('a restart', () => {
   it('keeps the pool, and the leases due while it was down end as expired, at their expiresAt, after it', async () => {
     const short = await startHarness({ TOKEN_POOL_SIZE: '3', TOKEN_TTL_SECONDS: '1' });
