@@ -10,6 +10,7 @@ export type Listener = (message: unknown) => void;
  * process receives. Best effort by design: it feeds live views, while the truth stays in the database.
  */
 export interface EventBus {
+  /** A message is any JSON value but an array. */
   publish(channel: string, message: unknown): Promise<void>;
   /** Resolves once messages flow (the function it answers unsubscribes). */
   subscribe(channel: string, listener: Listener): Promise<() => void>;
@@ -36,7 +37,10 @@ export function createMemoryEventBus(): EventBus {
 
 /**
  * Redis pub/sub: one subscriber connection per process, shared by every local listener. While
- * Redis is away an event is dropped (the guard logs the outage once), never waited on.
+ * Redis is away an event is dropped (the guard logs the outage once), never waited on. Messages
+ * published to one channel in one turn of the event loop go out together, as one Redis message
+ * holding an array of them (a lone message goes out as itself): a batch of leases is announced
+ * with one PUBLISH, not one per lease.
  */
 export function createRedisEventBus(redis: Redis, prefix: string, logger: Logger, guard: OutageGuard): EventBus {
   const local = createMemoryEventBus();
@@ -51,7 +55,9 @@ export function createRedisEventBus(redis: Redis, prefix: string, logger: Logger
       subscriber = redis.duplicate().on('error', () => {});
       subscriber.on('message', (channel: string, payload: string) => {
         try {
-          void local.publish(channel.slice(prefix.length + ':events:'.length), JSON.parse(payload));
+          const name = channel.slice(prefix.length + ':events:'.length);
+          const parsed: unknown = JSON.parse(payload);
+          for (const message of Array.isArray(parsed) ? parsed : [parsed]) void local.publish(name, message);
         } catch (error) {
           logger.warn({ err: error, channel }, 'dropped an unreadable event');
         }
@@ -60,12 +66,30 @@ export function createRedisEventBus(redis: Redis, prefix: string, logger: Logger
     return subscriber;
   }
 
+  // Per channel: the messages waiting for the end of this turn of the event loop, and their send.
+  const outgoing = new Map<string, { messages: unknown[]; sent: Promise<void> }>();
+  async function send(channel: string, messages: unknown[]): Promise<void> {
+    const payload = JSON.stringify(messages.length === 1 ? messages[0] : messages);
+    await guard.run(
+      () => redis.publish(key(channel), payload),
+      () => 0,
+    );
+  }
+
   return {
-    async publish(channel, message) {
-      await guard.run(
-        () => redis.publish(key(channel), JSON.stringify(message)),
-        () => 0,
-      );
+    publish(channel, message) {
+      let group = outgoing.get(channel);
+      if (!group) {
+        const messages: unknown[] = [];
+        const sent = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+          outgoing.delete(channel);
+          return send(channel, messages);
+        });
+        group = { messages, sent };
+        outgoing.set(channel, group);
+      }
+      group.messages.push(message);
+      return group.sent;
     },
     async subscribe(channel, listener) {
       let entry = channels.get(channel);
