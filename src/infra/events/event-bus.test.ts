@@ -34,4 +34,16 @@ describe.runIf(redisUrl)('the Redis event bus', () => {
     expect(onWire.map((payload) => JSON.parse(payload))).toEqual([[{ n: 1 }, { n: 2 }, { n: 3 }], { n: 4 }]);
     unsubscribe();
   });
+
+  it('still sends what was published just before it closed', async () => {
+    const onWire: string[] = [];
+    watcher.on('message', (_channel: string, payload: string) => onWire.push(payload));
+    await watcher.subscribe(`${prefix}:events:last`);
+    const own = new Redis(redisUrl as string);
+    const closing = createRedisEventBus(own, prefix, logger, guard);
+    void closing.publish('last', { n: 5 });
+    await closing.close();
+    await own.quit();
+    await expect.poll(() => onWire.map((payload) => JSON.parse(payload))).toEqual([{ n: 5 }]);
+  });
 });

@@ -118,6 +118,8 @@ export function createRedisEventBus(redis: Redis, prefix: string, logger: Logger
       };
     },
     async close() {
+      // What was published before the close still goes out.
+      await Promise.all([...outgoing.values()].map((group) => group.sent));
       await local.close();
       await subscriber?.quit().catch(() => subscriber?.disconnect());
     },
