@@ -105,7 +105,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
           work.flatMap((module) => module.jobs ?? []),
           { concurrency: config.WORKER_CONCURRENCY },
         );
-        loops = work.flatMap((module) => (module.start ? [module.start()] : []));
+        loops = work.flatMap((module) => module.start?.() ?? []);
       },
       async close() {
         // Background work first: a running job may still send mail or write to the database.

@@ -7,6 +7,6 @@ import type { JobRegistration } from './queue/queue.js';
  */
 export interface BackgroundWork {
   readonly jobs?: JobRegistration<unknown>[];
-  /** Starts the module's loops; called once per worker process. */
-  readonly start?: () => Loop;
+  /** Starts the module's loops and answers them; called once per worker process. */
+  readonly start?: () => Loop[];
 }

@@ -31,11 +31,10 @@ export function poolWork(deps: TokensDeps): BackgroundWork {
   return {
     start: () => {
       const tokens = createTokensService(deps);
-      const loops = [
+      return [
         startLoop('lease expiry sweep', () => tokens.expireDue(), deps.logger, EXPIRY_SWEEP_MS),
         startLoop('token pool vacuum', () => vacuumTokens(deps.database), deps.logger, POOL_VACUUM_MS),
       ];
-      return { stop: async () => void (await Promise.all(loops.map((loop) => loop.stop()))) };
     },
   };
 }
