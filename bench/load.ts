@@ -27,7 +27,7 @@ export interface LoadResult {
 /** Which load generator runs: wrk when it is installed, else the closed loop in this process. */
 export type LoadGenerator = 'wrk' | 'node';
 
-export async function loadGenerator(): Promise<LoadGenerator> {
+async function detectGenerator(): Promise<LoadGenerator> {
   try {
     await run('wrk', ['--version']);
     return 'wrk';
@@ -35,6 +35,13 @@ export async function loadGenerator(): Promise<LoadGenerator> {
     // wrk prints its version and exits 1; only a missing binary is a failure.
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'node' : 'wrk';
   }
+}
+
+// Looked for once per benchmark run, not once per row.
+let detected: Promise<LoadGenerator> | undefined;
+export function loadGenerator(): Promise<LoadGenerator> {
+  detected ??= detectGenerator();
+  return detected;
 }
 
 /**
