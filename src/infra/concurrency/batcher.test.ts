@@ -33,4 +33,20 @@ describe('createBatcher', () => {
     const results = await Promise.allSettled([1, 13, 2, 3].map((n) => call(n)));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
   });
+
+  it('sends the next batch before it answers the calls of the last one', async () => {
+    const order: string[] = [];
+    const call = createBatcher(
+      async (items: number[]) => {
+        order.push(`batch ${items.join(',')}`);
+        await new Promise((resolve) => setImmediate(resolve));
+        return items;
+      },
+      { maxInFlight: 1 },
+    );
+    const first = call(1).then(() => order.push('answered 1'));
+    const next = call(2).then(() => order.push('answered 2'));
+    await Promise.all([first, next]);
+    expect(order).toEqual(['batch 1', 'batch 2', 'answered 1', 'answered 2']);
+  });
 });

@@ -23,17 +23,36 @@ export function createBatcher<I, O>(
   const pending: Pending<I, O>[] = [];
   let inFlight = 0;
 
+  // Each call alone, so that one bad call fails only itself.
+  async function settleAlone(batch: Pending<I, O>[]): Promise<void> {
+    await Promise.all(
+      batch.map((p) =>
+        runBatch([p.item]).then(
+          (results) => p.resolve(results[0] as O),
+          (error: unknown) => p.reject(error),
+        ),
+      ),
+    );
+  }
+
   async function settle(batch: Pending<I, O>[]): Promise<void> {
+    let results: O[] | undefined;
+    let failure: unknown;
     try {
-      const results = await runBatch(batch.map((p) => p.item));
-      for (const [i, p] of batch.entries()) p.resolve(results[i] as O);
+      results = await runBatch(batch.map((p) => p.item));
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0]?.reject(error);
-        return;
-      }
-      // One bad call must not fail the others: run each alone, so only the bad one fails.
-      await Promise.all(batch.map((p) => settle([p])));
+      failure = error;
+    }
+    // The next batch leaves before this one is answered: answering is the process's work, and the
+    // database, which a batch waits for, would sit idle meanwhile.
+    inFlight -= 1;
+    flush();
+    if (results) {
+      for (const [i, p] of batch.entries()) p.resolve(results[i] as O);
+    } else if (batch.length === 1) {
+      batch[0]?.reject(failure);
+    } else {
+      await settleAlone(batch);
     }
   }
 
@@ -41,10 +60,7 @@ export function createBatcher<I, O>(
     while (inFlight < maxInFlight && pending.length > 0) {
       const batch = pending.splice(0, maxBatch);
       inFlight += 1;
-      void settle(batch).finally(() => {
-        inFlight -= 1;
-        flush();
-      });
+      void settle(batch);
     }
   }
 
