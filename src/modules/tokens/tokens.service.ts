@@ -12,6 +12,7 @@ import { createLeaseQueue, type LeaseQueue } from './lease-queue.js';
 import { endActiveLeases, freeTokens, lockActiveTokens, lockToken } from './sql/end-leases.js';
 import { expireDueLeases, type LeaseEnd } from './sql/expire-due-leases.js';
 import {
+  flushWal,
   type LeaseMetadata,
   type LeaseRefusal,
   type LeaseRequest,
@@ -98,6 +99,17 @@ export function createTokensService({ database, config, events, logger, metrics 
   // a time, batches grow and their number falls: 1.1x to 1.3x the leases a second, at pools of 100
   // and 100,000, in alternating runs against four in flight (see README, "Speed").
   const leaseBatched = createBatcher(leaseBatch, { maxInFlight: 1 });
+  // A lease is answered once it is on disk: after a flush that began after its batch committed (see
+  // leaseTokens). One flush at a time serves every answer waiting when it starts; meanwhile the next
+  // batch runs. If the flush fails, so does the answer, though the lease may stand: asked again,
+  // the holder gets the same one.
+  const flushed = createBatcher(
+    async (answers: null[]) => {
+      await flushWal(database);
+      return answers;
+    },
+    { maxInFlight: 1, maxBatch: Number.POSITIVE_INFINITY },
+  );
 
   /** Ends the caller's lease (or, for an admin, anyone's) as released. */
   async function release(caller: Principal, tokenId: string, context: AuditOrigin) {
@@ -176,6 +188,7 @@ export function createTokensService({ database, config, events, logger, metrics 
         waitSeconds,
         metadata: request.metadata ?? null,
       });
+      if (answer.tokenId !== null) await flushed(null);
       const result = answer.tokenId !== null ? answer : await waitOrRefuse(answer, waitSeconds ?? 0, signal);
       leases.inc({ outcome: !result.created ? 'same' : result.evictedUserId ? 'evicted' : 'new' });
       countExpired(result.expired);

@@ -61,10 +61,14 @@ export async function lockPool(executor: Executor, exclusive: boolean): Promise<
 /**
  * leaseTokens: several leases in one call and one transaction (see migrations/0006). Sorted by
  * holder so that concurrent batches take holder locks in one order; answers in the given order.
+ * It commits without waiting for the disk (`synchronous_commit` off, for this transaction only),
+ * so the pool lock it releases at commit is not held through the flush: nothing read from it may be
+ * answered before `flushWal` has run since.
  */
 const LEASE_TOKENS: Statement = {
   name: 'lease_tokens',
-  text: `select ord, ${LEASE_OUTCOME('lease')} from lease_tokens($1::jsonb, $2::int, $3::boolean)`,
+  text: `select ord, ${LEASE_OUTCOME('lease')}
+    from set_config('synchronous_commit', 'off', true), lease_tokens($1::jsonb, $2::int, $3::boolean)`,
 };
 
 export async function leaseTokens(
@@ -94,4 +98,14 @@ export async function leaseTokens(
   const results: LeaseAnswer[] = new Array(items.length);
   for (const { ord, ...result } of rows) results[(order[ord - 1] as { index: number }).index] = result;
   return results;
+}
+
+/**
+ * A transaction that takes an id commits by flushing the write-ahead log up to its commit, which
+ * puts every earlier commit on disk with it, also those that did not wait.
+ */
+const FLUSH_WAL: Statement = { name: 'flush_wal', text: 'select txid_current()' };
+
+export async function flushWal(database: Database): Promise<void> {
+  await database.query(FLUSH_WAL, []);
 }

@@ -1,0 +1,50 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { signInAdmin } from '../../../test/helpers/admin.js';
+import { useHarness } from '../../../test/helpers/harness.js';
+import type { Database } from '../../infra/db/database.js';
+
+const file = useHarness({ TOKEN_POOL_SIZE: '3' });
+let admin: { accessToken: string };
+let restore: (() => void) | undefined;
+
+beforeAll(async () => {
+  admin = await signInAdmin(file.harness);
+});
+afterEach(() => restore?.());
+
+/** The hot statements the process ran, by name, each once it came back. */
+function recordStatements(database: Database): string[] {
+  const done: string[] = [];
+  const query = database.query;
+  database.query = async function <T>(this: Database, statement: Parameters<Database['query']>[0], values: unknown[]) {
+    const rows = await query.call(this, statement, values);
+    done.push(statement.name);
+    return rows as T[];
+  };
+  restore = () => {
+    database.query = query;
+  };
+  return done;
+}
+
+describe('durability of a lease', () => {
+  // The lease commits without waiting for the disk, so the pool lock is not held through the
+  // flush; the answer waits for a flush that began after that commit.
+  it('answers a lease, a new one or the same again, only after a write-ahead log flush that followed it', async () => {
+    const done = recordStatements(file.harness.runtime.database);
+    const holder = crypto.randomUUID();
+    for (const expected of [201, 200]) {
+      const answer = await file.api.post('/tokens/lease', { userId: holder }, admin.accessToken);
+      expect(answer.statusCode).toBe(expected);
+      done.push('answered');
+    }
+    expect(done.filter((name) => name !== 'find_live_sessions')).toEqual([
+      'lease_tokens',
+      'flush_wal',
+      'answered',
+      'lease_tokens',
+      'flush_wal',
+      'answered',
+    ]);
+  });
+});
