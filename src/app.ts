@@ -18,6 +18,7 @@ import { registerMetrics } from './infra/metrics/metrics-routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthenticator } from './modules/auth/authenticator.js';
+import { createSessionCache } from './modules/auth/session-cache.js';
 import { endStreamsWithTheirSessions } from './modules/auth/stream-sessions.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { importsRoutes } from './modules/imports/imports.routes.js';
@@ -95,14 +96,22 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(routeAuth, { authenticator: createAuthenticator(deps.database, deps.accessCredentials) });
+  // Sessions are kept per process only where whoever ends one can tell this process: through
+  // Redis, or alone with the embedded PGlite. On PostgreSQL without Redis, each one is read.
+  const sessions = createSessionCache(deps.events, deps.logger, {
+    enabled: Boolean(deps.config.REDIS_URL) || deps.database.kind === 'pglite',
+  });
+  app.addHook('onClose', () => sessions.close());
+  await app.register(routeAuth, {
+    authenticator: createAuthenticator(deps.database, deps.accessCredentials, sessions),
+  });
   endStreamsWithTheirSessions(app, deps.database.db);
   await app.register(multipart, { throwFileSizeLimit: true });
   await app.register(healthRoutes, { deps });
   await app.register(
     async (api) => {
       documentUnavailable(api);
-      await api.register(authRoutes, { deps });
+      await api.register(authRoutes, { deps: { ...deps, sessions } });
       await api.register(usersRoutes, { deps });
       await api.register(auditRoutes, { deps });
       await api.register(tokensRoutes, { deps });

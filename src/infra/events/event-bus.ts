@@ -14,6 +14,13 @@ export interface EventBus {
   publish(channel: string, message: unknown): Promise<void>;
   /** Resolves once messages flow (the function it answers unsubscribes). */
   subscribe(channel: string, listener: Listener): Promise<() => void>;
+  /**
+   * Which unbroken stretch of this process's subscriptions this is, or null while they are down.
+   * Once broken, what was published meanwhile never arrives here, and the next stretch has another
+   * number: who keeps what a message would undo keeps the number with it, and trusts it while the
+   * number stays the same.
+   */
+  stretch(): number | null;
   close(): Promise<void>;
 }
 
@@ -29,6 +36,8 @@ export function createMemoryEventBus(): EventBus {
       emitter.on(channel, listener);
       return () => emitter.off(channel, listener);
     },
+    // Nothing between publisher and listener can break.
+    stretch: () => 0,
     async close() {
       emitter.removeAllListeners();
     },
@@ -45,6 +54,9 @@ export function createMemoryEventBus(): EventBus {
 export function createRedisEventBus(redis: Redis, prefix: string, logger: Logger, guard: OutageGuard): EventBus {
   const local = createMemoryEventBus();
   let subscriber: Redis | undefined;
+  // Connections made so far; the current one's number once it is subscribed again, else null.
+  let connections = 0;
+  let stretch: number | null = null;
   // Per channel: how many local listeners, and the Redis subscription they share.
   const channels = new Map<string, { listeners: number; ready: Promise<unknown> }>();
   const key = (channel: string) => `${prefix}:events:${channel}`;
@@ -52,8 +64,25 @@ export function createRedisEventBus(redis: Redis, prefix: string, logger: Logger
   function connection(): Redis {
     if (!subscriber) {
       // Its outages show in the publishes and the subscribes; its 'error' events only repeat them.
-      subscriber = redis.duplicate().on('error', () => {});
-      subscriber.on('message', (channel: string, payload: string) => {
+      const own = redis.duplicate().on('error', () => {});
+      subscriber = own;
+      own.on('close', () => {
+        connections += 1;
+        stretch = null;
+      });
+      // Listening again only once Redis confirms every channel on the new connection: a message
+      // published before that is lost to this process.
+      own.on('ready', () => {
+        const current = ++connections;
+        const names = [...channels.keys()].map(key);
+        (names.length > 0 ? own.subscribe(...names) : Promise.resolve()).then(
+          () => {
+            if (connections === current) stretch = current;
+          },
+          () => {},
+        );
+      });
+      own.on('message', (channel: string, payload: string) => {
         try {
           const name = channel.slice(prefix.length + ':events:'.length);
           const parsed: unknown = JSON.parse(payload);
@@ -117,6 +146,7 @@ export function createRedisEventBus(redis: Redis, prefix: string, logger: Logger
         }
       };
     },
+    stretch: () => stretch,
     async close() {
       // What was published before the close still goes out.
       await Promise.all([...outgoing.values()].map((group) => group.sent));

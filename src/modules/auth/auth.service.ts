@@ -21,6 +21,7 @@ import { passwordResetEmailJob, welcomeEmailJob } from './email-jobs.js';
 import { consumeEmailLink, isLiveEmailLink, spendEmailLinks } from './email-links.sql.js';
 import { hashSecret, newOpaqueSecret } from './opaque-secrets.js';
 import { hashPassword, verifyPassword } from './passwords.js';
+import type { SessionEnds } from './session-cache.js';
 import {
   findRefreshToken,
   insertRefreshToken,
@@ -58,9 +59,10 @@ export interface AuthDeps {
   readonly accessCredentials: AccessCredentials;
   readonly rateLimiter: RateLimiter;
   readonly config: Config;
+  readonly sessions: SessionEnds;
 }
 
-export function createAuthService({ database, queue, accessCredentials, rateLimiter, config }: AuthDeps) {
+export function createAuthService({ database, queue, accessCredentials, rateLimiter, config, sessions }: AuthDeps) {
   const { db } = database;
 
   const refuse = (...results: Array<{ retryAfterMs: number }>) =>
@@ -207,7 +209,8 @@ export function createAuthService({ database, queue, accessCredentials, rateLimi
     async refresh(refreshToken: string, context: AuditOrigin): Promise<TokenPairResult> {
       await limitIp('refresh', context);
       const tokenHash = hashSecret(refreshToken);
-      type Outcome = { kind: 'ok'; pair: TokenPairResult } | { kind: 'reused' } | { kind: 'invalid' };
+      // `userId` of a reuse that ended the session.
+      type Outcome = { kind: 'ok'; pair: TokenPairResult } | { kind: 'reused'; userId?: string } | { kind: 'invalid' };
       const outcome = await db.transaction(async (tx): Promise<Outcome> => {
         const spent = await spendRefreshToken(tx, tokenHash);
         if (!spent) {
@@ -220,7 +223,7 @@ export function createAuthService({ database, queue, accessCredentials, rateLimi
               target: { type: 'session', id: known.sessionId },
               context,
             });
-            return { kind: 'reused' };
+            return { kind: 'reused', userId: known.userId };
           }
           return { kind: known?.spentAt ? 'reused' : 'invalid' };
         }
@@ -232,7 +235,10 @@ export function createAuthService({ database, queue, accessCredentials, rateLimi
         });
         return { kind: 'ok', pair: await issuePair(tx, spent) };
       });
-      if (outcome.kind === 'reused') throw errors.refreshTokenReused();
+      if (outcome.kind === 'reused') {
+        if (outcome.userId) await sessions.ended(outcome.userId);
+        throw errors.refreshTokenReused();
+      }
       if (outcome.kind === 'invalid') throw errors.invalidRefreshToken();
       return outcome.pair;
     },
@@ -247,6 +253,7 @@ export function createAuthService({ database, queue, accessCredentials, rateLimi
           context,
         });
       });
+      await sessions.ended(principal.userId);
     },
 
     /** A single-use ticket that opens one event stream for this session; see stream-tickets.sql. */
@@ -286,7 +293,7 @@ export function createAuthService({ database, queue, accessCredentials, rateLimi
         throw errors.invalidEmailLink();
       }
       const passwordHash = await hashPassword(input.password);
-      await db.transaction(async (tx) => {
+      const accountId = await db.transaction(async (tx) => {
         // The token is spent before the password changes, in the same transaction: of two racing
         // requests with one token, only one can get past this line.
         const userId = await consumeEmailLink(tx, hashSecret(input.token), 'password_reset');
@@ -301,7 +308,9 @@ export function createAuthService({ database, queue, accessCredentials, rateLimi
           metadata: { sessionsEnded: ended },
           context,
         });
+        return userId;
       });
+      await sessions.ended(accountId);
     },
 
     async verifyEmail(token: string, context: AuditOrigin): Promise<void> {
@@ -360,6 +369,7 @@ export function createAuthService({ database, queue, accessCredentials, rateLimi
           context,
         });
       });
+      await sessions.ended(user.id);
     },
   };
 }

@@ -4,11 +4,16 @@ import { errors } from '../../infra/http/errors.js';
 import type { Authenticator } from '../../infra/http/route-auth.js';
 import type { AccessCredentials } from './access-credentials.js';
 import { hashSecret } from './opaque-secrets.js';
+import type { SessionCache } from './session-cache.js';
 import { findLiveSessions } from './sessions.sql.js';
 import { consumeStreamTicket } from './stream-tickets.sql.js';
 
-/** Access tokens and stream tickets, each checked against a live session in the database. */
-export function createAuthenticator(database: Database, accessCredentials: AccessCredentials): Authenticator {
+/** Access tokens and stream tickets, each checked against a live session (see session-cache.ts). */
+export function createAuthenticator(
+  database: Database,
+  accessCredentials: AccessCredentials,
+  sessions: SessionCache,
+): Authenticator {
   // Concurrent requests share one lookup. Each waits for a lookup that starts after it arrived, so
   // a session ended before a request came is seen ended, as with a lookup of its own.
   const findLiveSession = createBatcher(async (sessionIds: string[]) => {
@@ -21,9 +26,9 @@ export function createAuthenticator(database: Database, accessCredentials: Acces
       if (!token) throw errors.unauthenticated();
       const claims = await accessCredentials.verify(token);
       if (!claims) throw errors.unauthenticated('The access token is invalid or expired.');
-      // The session is looked up on every request, so a logout or reset ends its access tokens at
-      // once in every process; the role comes from the database, never from a stale token.
-      const session = await findLiveSession(claims.sessionId);
+      // Every request checks its session, so a logout or reset ends its access tokens at once in
+      // every process; the role comes from the database, never from a stale token.
+      const session = await sessions.find(claims.sessionId, findLiveSession);
       if (!session || session.userId !== claims.userId) throw errors.unauthenticated('The session has ended.');
       return { ...claims, role: session.role };
     },
