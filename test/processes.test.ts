@@ -135,13 +135,37 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('api and
     expect(mail.links[0]).toMatch(/verify-email\?token=/);
   });
 
+  // Each process keeps the sessions it has read (see session-cache.ts): the one that ends a session
+  // tells the others before it answers, so the very next request anywhere is refused.
   it('ends a session in every process at once when it logs out in one', async () => {
     const email = uniqueEmail('multi');
     await post(apiA.url, '/auth/register', { name: 'Multi', email, password: PASSWORD });
-    const { body: tokens } = await post(apiA.url, '/auth/login', { email, password: PASSWORD });
-    expect((await get(apiA.url, '/users/me', tokens.accessToken)).status).toBe(200);
-    expect((await post(apiB.url, '/auth/logout', undefined, tokens.accessToken)).status).toBe(204);
-    expect((await get(apiA.url, '/users/me', tokens.accessToken)).status).toBe(401);
+    for (let round = 0; round < 10; round += 1) {
+      const { body: tokens } = await post(apiA.url, '/auth/login', { email, password: PASSWORD });
+      const [here, there] = round % 2 === 0 ? [apiA, apiB] : [apiB, apiA];
+      expect((await get(here.url, '/users/me', tokens.accessToken)).status).toBe(200);
+      expect((await get(there.url, '/users/me', tokens.accessToken)).status).toBe(200);
+      expect((await post(there.url, '/auth/logout', undefined, tokens.accessToken)).status).toBe(204);
+      expect((await get(here.url, '/users/me', tokens.accessToken)).status).toBe(401);
+      expect((await get(there.url, '/users/me', tokens.accessToken)).status).toBe(401);
+    }
+  });
+
+  it('ends the other sessions in every process at once when the password changes in one', async () => {
+    const email = uniqueEmail('multi');
+    await post(apiA.url, '/auth/register', { name: 'Multi', email, password: PASSWORD });
+    const { body: other } = await post(apiA.url, '/auth/login', { email, password: PASSWORD });
+    const { body: own } = await post(apiB.url, '/auth/login', { email, password: PASSWORD });
+    expect((await get(apiA.url, '/users/me', other.accessToken)).status).toBe(200);
+    const changed = await post(
+      apiB.url,
+      '/auth/change-password',
+      { currentPassword: PASSWORD, newPassword: `${PASSWORD} anew` },
+      own.accessToken,
+    );
+    expect(changed.status).toBe(204);
+    expect((await get(apiA.url, '/users/me', other.accessToken)).status).toBe(401);
+    expect((await get(apiA.url, '/users/me', own.accessToken)).status).toBe(200);
   });
 
   it('shares the login rate limit across processes', async () => {
