@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -13,6 +12,7 @@ import {
   registerProblemHandlers,
 } from './infra/http/problem.js';
 import { routeAuth } from './infra/http/route-auth.js';
+import { addSecurityHeaders } from './infra/http/security-headers.js';
 import { registerEventStreams } from './infra/http/sse.js';
 import { registerMetrics } from './infra/metrics/metrics-routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
@@ -77,7 +77,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   });
   // nosniff, no framing, no referrer and the rest of helmet's defaults on every answer; each page
   // (the dashboard, /docs) sets its own Content-Security-Policy.
-  await app.register(helmet, {
+  addSecurityHeaders(app, {
     contentSecurityPolicy: false,
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },

@@ -130,7 +130,7 @@ describe('HTTP edge', () => {
     expectProblem(await file.harness.app.inject({ method: 'GET', url: '/no-such-page' }), 404);
   });
 
-  it('marks every API answer no-store and nosniff, and keeps /docs from being framed', async () => {
+  it("marks every API answer no-store, with helmet's headers, and keeps /docs from being framed", async () => {
     const user = await file.api.signUp();
     const me = await file.harness.app.inject({
       method: 'GET',
@@ -140,7 +140,15 @@ describe('HTTP edge', () => {
     const problem = await file.harness.app.inject({ method: 'GET', url: '/api/v1/users/me' });
     for (const response of [me, problem]) {
       expect(response.headers['cache-control']).toBe('no-store');
-      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers).toMatchObject({
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'referrer-policy': 'no-referrer',
+        'strict-transport-security': 'max-age=31536000; includeSubDomains',
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-resource-policy': 'same-origin',
+      });
+      expect(response.headers['content-security-policy']).toBeUndefined();
     }
     const docs = await file.harness.app.inject({ method: 'GET', url: '/docs/' });
     expect(docs.statusCode).toBe(200);
