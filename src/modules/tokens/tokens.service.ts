@@ -17,6 +17,7 @@ import {
   type LeaseRefusal,
   type LeaseRequest,
   type LeaseResult,
+  leasesCommitUnflushed,
   leaseTokens,
   lockPool,
 } from './sql/lease-tokens.js';
@@ -99,17 +100,19 @@ export function createTokensService({ database, config, events, logger, metrics 
   // a time, batches grow and their number falls: 1.1x to 1.3x the leases a second, at pools of 100
   // and 100,000, in alternating runs against four in flight (see README, "Speed").
   const leaseBatched = createBatcher(leaseBatch, { maxInFlight: 1 });
-  // A lease is answered once it is on disk: after a flush that began after its batch committed (see
-  // leaseTokens). One flush at a time serves every answer waiting when it starts; meanwhile the next
-  // batch runs. If the flush fails, so does the answer, though the lease may stand: asked again,
-  // the holder gets the same one.
-  const flushed = createBatcher(
-    async (answers: null[]) => {
-      await flushWal(database);
-      return answers;
-    },
-    { maxInFlight: 1, maxBatch: Number.POSITIVE_INFINITY },
-  );
+  // A lease is answered once it is on disk: where it commits without waiting (see leaseTokens), after
+  // a flush that began after its batch committed. One flush at a time serves every answer waiting
+  // when it starts; meanwhile the next batch runs. If the flush fails, so does the answer, though the
+  // lease may stand: asked again, the holder gets the same one.
+  const flushed = leasesCommitUnflushed(database)
+    ? createBatcher(
+        async (answers: null[]) => {
+          await flushWal(database);
+          return answers;
+        },
+        { maxInFlight: 1, maxBatch: Number.POSITIVE_INFINITY },
+      )
+    : async () => {};
 
   /** Ends the caller's lease (or, for an admin, anyone's) as released. */
   async function release(caller: Principal, tokenId: string, context: AuditOrigin) {

@@ -61,15 +61,28 @@ export async function lockPool(executor: Executor, exclusive: boolean): Promise<
 /**
  * leaseTokens: several leases in one call and one transaction (see migrations/0006). Sorted by
  * holder so that concurrent batches take holder locks in one order; answers in the given order.
- * It commits without waiting for the disk (`synchronous_commit` off, for this transaction only),
- * so the pool lock it releases at commit is not held through the flush: nothing read from it may be
- * answered before `flushWal` has run since.
  */
 const LEASE_TOKENS: Statement = {
   name: 'lease_tokens',
+  text: `select ord, ${LEASE_OUTCOME('lease')} from lease_tokens($1::jsonb, $2::int, $3::boolean)`,
+};
+
+/**
+ * The same, committed without waiting for the disk (`synchronous_commit` off, for this transaction
+ * only), so the pool lock it releases at commit is not held through the flush: nothing read from
+ * it may be answered before `flushWal` has run since. PostgreSQL only: PGlite has one connection,
+ * so nobody waits for its lock, and a lease it committed so was lost to a SIGKILL despite the flush.
+ */
+const LEASE_TOKENS_UNFLUSHED: Statement = {
+  name: 'lease_tokens_unflushed',
   text: `select ord, ${LEASE_OUTCOME('lease')}
     from set_config('synchronous_commit', 'off', true), lease_tokens($1::jsonb, $2::int, $3::boolean)`,
 };
+
+/** Whether leaseTokens commits without waiting for the disk, so that answers must wait for flushWal. */
+export function leasesCommitUnflushed(database: Database): boolean {
+  return database.kind === 'postgres';
+}
 
 export async function leaseTokens(
   database: Database,
@@ -90,7 +103,8 @@ export async function leaseTokens(
     waitSeconds: item.waitSeconds,
     metadata: item.metadata,
   }));
-  const rows = await database.query<LeaseAnswer & { ord: number }>(LEASE_TOKENS, [
+  const statement = leasesCommitUnflushed(database) ? LEASE_TOKENS_UNFLUSHED : LEASE_TOKENS;
+  const rows = await database.query<LeaseAnswer & { ord: number }>(statement, [
     JSON.stringify(payload),
     ttlSeconds,
     exclusive,
