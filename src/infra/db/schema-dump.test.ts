@@ -16,7 +16,9 @@ async function sourceFiles(dir: string): Promise<string[]> {
 /** The action of every audit entry that SQL writes by itself, where TypeScript's types cannot see. */
 function auditActionsInSql(text: string): string[] {
   const inserts = text.match(/insert into audit_logs[\s\S]*?(?:;|`)/gi) ?? [];
-  return inserts.flatMap((insert) => [...insert.matchAll(/select '([a-z]+\.[a-z_]+)'/gi)].map((m) => m[1] as string));
+  return inserts.flatMap((insert) =>
+    [...insert.matchAll(/(?:select|values \(|\),\s*\()\s*'([a-z]+\.[a-z_]+)'/gi)].map((m) => m[1] as string),
+  );
 }
 
 describe('the schema dump', () => {
