@@ -65,6 +65,35 @@ describe('the session cache', () => {
     await cache.close();
   });
 
+  it('forgets every session of the user whose sessions ended, and only theirs', async () => {
+    const cache = createSessionCache(createMemoryEventBus(), logger, { enabled: true });
+    await untilListening(cache);
+    const table = sessionTable();
+    const theirs = [table.open('u7'), table.open('u7')];
+    const others = [table.open('u8'), table.open('u9')];
+    for (const sessionId of [...theirs, ...others]) await cache.find(sessionId, table.read);
+    expect(table.reads()).toBe(4);
+
+    await cache.ended('u7');
+    for (const sessionId of [...theirs, ...others]) await cache.find(sessionId, table.read);
+    expect(table.reads()).toBe(6);
+    await cache.close();
+  });
+
+  it('keeps at most maxEntries sessions, letting the oldest go first', async () => {
+    const cache = createSessionCache(createMemoryEventBus(), logger, { enabled: true, maxEntries: 2 });
+    await untilListening(cache);
+    const table = sessionTable();
+    const [first, second, third] = [table.open('a'), table.open('b'), table.open('c')];
+    for (const sessionId of [first, second, third]) await cache.find(sessionId, table.read);
+    await cache.find(third, table.read);
+    await cache.find(second, table.read);
+    expect(table.reads()).toBe(3);
+    await cache.find(first, table.read);
+    expect(table.reads()).toBe(4);
+    await cache.close();
+  });
+
   it('does not keep a read that was under way when an end was told', async () => {
     const cache = createSessionCache(createMemoryEventBus(), logger, { enabled: true });
     await untilListening(cache);

@@ -51,6 +51,9 @@ interface Entry {
 export function createSessionCache(events: EventBus, logger: Logger, options: SessionCacheOptions): SessionCache {
   const { enabled, ttlMs = DEFAULT_TTL_MS, maxEntries = DEFAULT_MAX_ENTRIES } = options;
   const entries = new Map<string, Entry>();
+  // Each user's sessions among the entries, so that an end costs the sessions of one user to forget,
+  // not a walk over every entry in every process.
+  const byUser = new Map<string, Set<string>>();
   // Bumped by every message: a read that began before one may have seen the session before it
   // ended, so it is not kept.
   let changes = 0;
@@ -59,9 +62,24 @@ export function createSessionCache(events: EventBus, logger: Logger, options: Se
   let unsubscribe: (() => void) | undefined;
   let retry: NodeJS.Timeout | undefined;
 
+  const drop = (sessionId: string) => {
+    const entry = entries.get(sessionId);
+    if (!entry) return;
+    entries.delete(sessionId);
+    const sessions = byUser.get(entry.session.userId);
+    sessions?.delete(sessionId);
+    if (sessions?.size === 0) byUser.delete(entry.session.userId);
+  };
+  const keep = (session: LiveSession, stretch: number) => {
+    drop(session.sessionId);
+    if (entries.size >= maxEntries) drop(entries.keys().next().value as string);
+    entries.set(session.sessionId, { session, until: Date.now() + ttlMs, stretch });
+    const sessions = byUser.get(session.userId) ?? new Set<string>();
+    byUser.set(session.userId, sessions.add(session.sessionId));
+  };
   const forget = (userId: string) => {
     changes += 1;
-    for (const [id, entry] of entries) if (entry.session.userId === userId) entries.delete(id);
+    for (const sessionId of byUser.get(userId) ?? []) drop(sessionId);
   };
 
   const listen = () => {
@@ -93,13 +111,8 @@ export function createSessionCache(events: EventBus, logger: Logger, options: Se
       if (entry && entry.stretch === stretch && entry.until > Date.now()) return entry.session;
       const before = changes;
       const session = await read(sessionId);
-      if (!session) {
-        entries.delete(sessionId);
-      } else if (changes === before && events.stretch() === stretch) {
-        entries.delete(sessionId);
-        if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
-        entries.set(sessionId, { session, until: Date.now() + ttlMs, stretch });
-      }
+      if (!session) drop(sessionId);
+      else if (changes === before && events.stretch() === stretch) keep(session, stretch);
       return session;
     },
 
@@ -114,6 +127,7 @@ export function createSessionCache(events: EventBus, logger: Logger, options: Se
       clearTimeout(retry);
       unsubscribe?.();
       entries.clear();
+      byUser.clear();
     },
   };
 }
