@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signInAdmin } from '../../../test/helpers/admin.js';
+import { testEnvironment } from '../../../test/helpers/environment.js';
 import { useHarness } from '../../../test/helpers/harness.js';
 import type { Database } from '../../infra/db/database.js';
 
@@ -43,4 +44,35 @@ describe('durability of a lease', () => {
     const lease = database.kind === 'postgres' ? ['lease_tokens_unflushed', 'flush_wal'] : ['lease_tokens'];
     expect(done.filter((name) => name !== 'find_live_sessions')).toEqual([...lease, 'answered', ...lease, 'answered']);
   });
+
+  // PostgreSQL only: on PGlite a lease commits to disk before it is answered, with no flush of its own.
+  it.runIf(testEnvironment.databaseUrl)(
+    'answers 503 when the flush after a lease fails, and the same lease when asked again',
+    async () => {
+      const { database } = file.harness.runtime;
+      const query = database.query;
+      let failed = false;
+      database.query = async function <T>(
+        this: Database,
+        statement: Parameters<Database['query']>[0],
+        values: unknown[],
+      ) {
+        if (statement.name === 'flush_wal' && !failed) {
+          failed = true;
+          throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+        }
+        return (await query.call(this, statement, values)) as T[];
+      };
+      restore = () => {
+        database.query = query;
+      };
+      const userId = crypto.randomUUID();
+      const first = await file.api.post('/tokens/lease', { userId }, admin.accessToken);
+      expect(first.statusCode).toBe(503);
+      expect(failed).toBe(true);
+      const again = await file.api.post('/tokens/lease', { userId }, admin.accessToken);
+      expect(again.statusCode).toBe(200);
+      expect(again.json()).toMatchObject({ userId });
+    },
+  );
 });

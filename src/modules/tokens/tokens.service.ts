@@ -102,17 +102,24 @@ export function createTokensService({ database, config, events, logger, metrics 
   const leaseBatched = createBatcher(leaseBatch, { maxInFlight: 1 });
   // A lease is answered once it is on disk: where it commits without waiting (see leaseTokens), after
   // a flush that began after its batch committed. One flush at a time serves every answer waiting
-  // when it starts; meanwhile the next batch runs. If the flush fails, so does the answer, though the
-  // lease may stand: asked again, the holder gets the same one.
-  const flushed = leasesCommitUnflushed(database)
-    ? createBatcher(
-        async (answers: null[]) => {
-          await flushWal(database);
-          return answers;
-        },
-        { maxInFlight: 1, maxBatch: Number.POSITIVE_INFINITY },
-      )
-    : async () => {};
+  // when it starts; meanwhile the next batch runs. If the flush fails, so do the answers that waited
+  // for it (each gets its error, none tries again alone), though their leases may stand: asked
+  // again, a holder gets the same one.
+  const flush = createBatcher(
+    async (waiting: null[]) => {
+      const failure = await flushWal(database).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      return waiting.map(() => failure);
+    },
+    { maxInFlight: 1, maxBatch: Number.POSITIVE_INFINITY },
+  );
+  async function flushed(): Promise<void> {
+    if (!leasesCommitUnflushed(database)) return;
+    const failure = await flush(null);
+    if (failure !== undefined) throw failure;
+  }
 
   /** Ends the caller's lease (or, for an admin, anyone's) as released. */
   async function release(caller: Principal, tokenId: string, context: AuditOrigin) {
@@ -191,7 +198,7 @@ export function createTokensService({ database, config, events, logger, metrics 
         waitSeconds,
         metadata: request.metadata ?? null,
       });
-      if (answer.tokenId !== null) await flushed(null);
+      if (answer.tokenId !== null) await flushed();
       const result = answer.tokenId !== null ? answer : await waitOrRefuse(answer, waitSeconds ?? 0, signal);
       leases.inc({ outcome: !result.created ? 'same' : result.evictedUserId ? 'evicted' : 'new' });
       countExpired(result.expired);
