@@ -85,7 +85,7 @@ export function createSessionCache(events: EventBus, logger: Logger, options: Se
   const listen = () => {
     events
       .subscribe(CHANNEL, (message) => {
-        const { userId } = message as { userId?: unknown };
+        const userId = (message as { userId?: unknown } | null)?.userId;
         if (typeof userId === 'string') forget(userId);
       })
       .then(
