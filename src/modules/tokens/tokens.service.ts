@@ -105,18 +105,20 @@ export function createTokensService({ database, config, events, logger, metrics 
   // when it starts; meanwhile the next batch runs. If the flush fails, so do the answers that waited
   // for it (each gets its error, none tries again alone), though their leases may stand: asked
   // again, a holder gets the same one.
-  const flush = createBatcher(
-    async (waiting: null[]) => {
-      const failure = await flushWal(database).then(
-        () => undefined,
-        (error: unknown) => error,
-      );
-      return waiting.map(() => failure);
-    },
-    { maxInFlight: 1, maxBatch: Number.POSITIVE_INFINITY },
-  );
+  const flush = leasesCommitUnflushed(database)
+    ? createBatcher(
+        async (waiting: null[]) => {
+          const failure = await flushWal(database).then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+          return waiting.map(() => failure);
+        },
+        { maxInFlight: 1, maxBatch: Number.POSITIVE_INFINITY },
+      )
+    : undefined;
   async function flushed(): Promise<void> {
-    if (!leasesCommitUnflushed(database)) return;
+    if (!flush) return;
     const failure = await flush(null);
     if (failure !== undefined) throw failure;
   }
