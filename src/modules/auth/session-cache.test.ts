@@ -5,7 +5,7 @@ import { startFaultProxy, targetOf, throughProxy } from '../../../test/helpers/f
 import { createMemoryEventBus, createRedisEventBus, type EventBus } from '../../infra/events/event-bus.js';
 import { createLogger } from '../../infra/logger.js';
 import { createOutageGuard } from '../../infra/outage-guard.js';
-import { createSessionCache } from './session-cache.js';
+import { createSessionCache, type SessionCacheOptions } from './session-cache.js';
 import type { LiveSession } from './sessions.sql.js';
 
 const { redisUrl } = testEnvironment;
@@ -48,10 +48,16 @@ async function untilListening(cache: ReturnType<typeof createSessionCache>) {
     .toBeLessThan(2);
 }
 
+/** A cache on the in-process bus, once it keeps what it reads. */
+async function listeningCache(options: Partial<SessionCacheOptions> = {}) {
+  const cache = createSessionCache(createMemoryEventBus(), logger, { enabled: true, ...options });
+  await untilListening(cache);
+  return cache;
+}
+
 describe('the session cache', () => {
   it('reads a session once, and again once it was told of its end, which it then sees', async () => {
-    const cache = createSessionCache(createMemoryEventBus(), logger, { enabled: true });
-    await untilListening(cache);
+    const cache = await listeningCache();
     const table = sessionTable();
     const sessionId = table.open('u1');
     expect(await cache.find(sessionId, table.read)).toMatchObject({ userId: 'u1' });
@@ -66,8 +72,7 @@ describe('the session cache', () => {
   });
 
   it('forgets every session of the user whose sessions ended, and only theirs', async () => {
-    const cache = createSessionCache(createMemoryEventBus(), logger, { enabled: true });
-    await untilListening(cache);
+    const cache = await listeningCache();
     const table = sessionTable();
     const theirs = [table.open('u7'), table.open('u7')];
     const others = [table.open('u8'), table.open('u9')];
@@ -81,8 +86,7 @@ describe('the session cache', () => {
   });
 
   it('keeps at most maxEntries sessions, letting the oldest go first', async () => {
-    const cache = createSessionCache(createMemoryEventBus(), logger, { enabled: true, maxEntries: 2 });
-    await untilListening(cache);
+    const cache = await listeningCache({ maxEntries: 2 });
     const table = sessionTable();
     const [first, second, third] = [table.open('a'), table.open('b'), table.open('c')];
     for (const sessionId of [first, second, third]) await cache.find(sessionId, table.read);
@@ -95,8 +99,7 @@ describe('the session cache', () => {
   });
 
   it('does not keep a read that was under way when an end was told', async () => {
-    const cache = createSessionCache(createMemoryEventBus(), logger, { enabled: true });
-    await untilListening(cache);
+    const cache = await listeningCache();
     const table = sessionTable();
     const sessionId = table.open('u2');
     // The read saw the session live; its end committed and was told before the read came back.
@@ -111,8 +114,7 @@ describe('the session cache', () => {
   it('reads again once an entry is older than its time to live, and every time when disabled', async () => {
     const table = sessionTable();
     const sessionId = table.open('u3');
-    const short = createSessionCache(createMemoryEventBus(), logger, { enabled: true, ttlMs: 20 });
-    await untilListening(short);
+    const short = await listeningCache({ ttlMs: 20 });
     await short.find(sessionId, table.read);
     await short.find(sessionId, table.read);
     await new Promise((resolve) => setTimeout(resolve, 30));

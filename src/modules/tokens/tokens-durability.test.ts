@@ -13,18 +13,30 @@ beforeAll(async () => {
 });
 afterEach(() => restore?.());
 
-/** The hot statements the process ran, by name, each once it came back. */
-function recordStatements(database: Database): string[] {
-  const done: string[] = [];
+type Query = Database['query'];
+
+/** Runs every hot statement through `around` until the test ends. */
+function aroundQueries(
+  database: Database,
+  around: (statement: Parameters<Query>[0], run: () => Promise<unknown[]>) => Promise<unknown[]>,
+): void {
   const query = database.query;
-  database.query = async function <T>(this: Database, statement: Parameters<Database['query']>[0], values: unknown[]) {
-    const rows = await query.call(this, statement, values);
-    done.push(statement.name);
-    return rows as T[];
+  database.query = async function <T>(this: Database, statement: Parameters<Query>[0], values: unknown[]) {
+    return (await around(statement, () => query.call(this, statement, values))) as T[];
   };
   restore = () => {
     database.query = query;
   };
+}
+
+/** The hot statements the process ran, by name, each once it came back. */
+function recordStatements(database: Database): string[] {
+  const done: string[] = [];
+  aroundQueries(database, async (statement, run) => {
+    const rows = await run();
+    done.push(statement.name);
+    return rows;
+  });
   return done;
 }
 
@@ -50,22 +62,14 @@ describe('durability of a lease', () => {
     'answers 503 when the flush after a lease fails, and the same lease when asked again',
     async () => {
       const { database } = file.harness.runtime;
-      const query = database.query;
       let failed = false;
-      database.query = async function <T>(
-        this: Database,
-        statement: Parameters<Database['query']>[0],
-        values: unknown[],
-      ) {
+      aroundQueries(database, async (statement, run) => {
         if (statement.name === 'flush_wal' && !failed) {
           failed = true;
           throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
         }
-        return (await query.call(this, statement, values)) as T[];
-      };
-      restore = () => {
-        database.query = query;
-      };
+        return run();
+      });
       const userId = crypto.randomUUID();
       const first = await file.api.post('/tokens/lease', { userId }, admin.accessToken);
       expect(first.statusCode).toBe(503);
