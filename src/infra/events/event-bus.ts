@@ -10,8 +10,11 @@ export type Listener = (message: unknown) => void;
  * process receives. Best effort by design: it feeds live views, while the truth stays in the database.
  */
 export interface EventBus {
-  /** A message is any JSON value but an array. */
-  publish(channel: string, message: unknown): Promise<void>;
+  /**
+   * A message is any JSON value but an array. Resolves true once it is out to every process that
+   * listens, false when it could not go out (Redis away): best effort never throws.
+   */
+  publish(channel: string, message: unknown): Promise<boolean>;
   /** Resolves once messages flow (the function it answers unsubscribes). */
   subscribe(channel: string, listener: Listener): Promise<() => void>;
   /**
@@ -31,6 +34,7 @@ export function createMemoryEventBus(): EventBus {
   return {
     async publish(channel, message) {
       emitter.emit(channel, message);
+      return true;
     },
     async subscribe(channel, listener) {
       emitter.on(channel, listener);
@@ -96,12 +100,15 @@ export function createRedisEventBus(redis: Redis, prefix: string, logger: Logger
   }
 
   // Per channel: the messages waiting for the end of this turn of the event loop, and their send.
-  const outgoing = new Map<string, { messages: unknown[]; sent: Promise<void> }>();
-  async function send(channel: string, messages: unknown[]): Promise<void> {
+  const outgoing = new Map<string, { messages: unknown[]; sent: Promise<boolean> }>();
+  async function send(channel: string, messages: unknown[]): Promise<boolean> {
     const payload = JSON.stringify(messages.length === 1 ? messages[0] : messages);
-    await guard.run(
-      () => redis.publish(key(channel), payload),
-      () => 0,
+    return guard.run(
+      async () => {
+        await redis.publish(key(channel), payload);
+        return true;
+      },
+      () => false,
     );
   }
 

@@ -168,6 +168,57 @@ describe.runIf(redisUrl)('the session cache over Redis', () => {
     await expect.poll(() => cache.find(sessionId, table.read)).toBeUndefined();
   });
 
+  /** Two processes' caches: `cut` has lost Redis, `cache` has not. */
+  async function oneCutOff(ttlMs: number) {
+    const proxy = await startFaultProxy(targetOf(redisUrl as string, 6379));
+    closers.push(() => proxy.close());
+    const cache = createSessionCache(bus(redisUrl as string), logger, { enabled: true, ttlMs });
+    await proxy.setMode('refuse');
+    const cut = createSessionCache(bus(throughProxy(redisUrl as string, proxy)), logger, { enabled: true, ttlMs });
+    closers.push(
+      () => cache.close(),
+      () => cut.close(),
+    );
+    await untilListening(cache);
+    return { cache, cut };
+  }
+
+  it('answers an end it could not tell only once what other processes keep is past its time to live', async () => {
+    const ttlMs = 400;
+    const { cache, cut } = await oneCutOff(ttlMs);
+    const table = sessionTable();
+    const sessionId = table.open('u10');
+    await cache.find(sessionId, table.read);
+    expect(await cache.find(sessionId, table.read)).toMatchObject({ userId: 'u10' });
+    expect(table.reads()).toBe(1);
+
+    table.end(sessionId);
+    const started = performance.now();
+    await cut.ended('u10');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(ttlMs - 1);
+    expect(await cache.find(sessionId, table.read)).toBeUndefined();
+    expect(table.reads()).toBe(2);
+  });
+
+  it('counts the time to live from before the read, so one under way at an untold end is not trusted after it', async () => {
+    const ttlMs = 400;
+    const { cache, cut } = await oneCutOff(ttlMs);
+    const table = sessionTable();
+    const sessionId = table.open('u11');
+    // The read saw the session live, and comes back long after its end was answered as untold.
+    const slowRead = async (id: string) => {
+      const found = await table.read(id);
+      await new Promise((resolve) => setTimeout(resolve, ttlMs / 2));
+      return found;
+    };
+    const reading = cache.find(sessionId, slowRead);
+    table.end(sessionId);
+    const ending = cut.ended('u11');
+    expect(await reading).toMatchObject({ userId: 'u11' });
+    await ending;
+    expect(await cache.find(sessionId, table.read)).toBeUndefined();
+  });
+
   it('trusts nothing kept before its subscription broke, and reads every time until it is back', async () => {
     const proxy = await startFaultProxy(targetOf(redisUrl as string, 6379));
     closers.push(() => proxy.close());

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventBus } from '../../infra/events/event-bus.js';
 import type { Logger } from '../../infra/logger.js';
 import type { LiveSession } from './sessions.sql.js';
@@ -19,8 +20,9 @@ export interface SessionCacheOptions {
 /** What the auth service tells when it ends sessions. */
 export interface SessionEnds {
   /**
-   * Some of `userId`'s sessions ended: every process forgets the ones it keeps. Resolves once
-   * the word is out (to every process while Redis carries it), after the ending committed.
+   * Some of `userId`'s sessions ended (the ending has committed): every process forgets the ones
+   * it keeps. Resolves once no process can still trust one: once the word is out to every process,
+   * or, when it could not go out, once every entry read before now is past its time to live.
    */
   ended(userId: string): Promise<void>;
 }
@@ -36,6 +38,7 @@ export interface SessionCache extends SessionEnds {
 
 interface Entry {
   session: LiveSession;
+  /** `performance.now()` past which it is read again: `ttlMs` after its read began. */
   until: number;
   /** The event bus's stretch it was read in: a break since may have lost the message that ends it. */
   stretch: number;
@@ -46,7 +49,8 @@ interface Entry {
  * database round trip. A session's end is told to every process (`ended`) before the request that
  * ended it is answered, so its access tokens stop working at once everywhere, as with a read per
  * request. Where the telling may have failed, the cache is not trusted: while this process's
- * subscription is down or since it broke, and for any entry older than `ttlMs`.
+ * subscription is down or since it broke, and for any entry older than `ttlMs`. A process that
+ * could not tell at all answers the ending only once that age has passed.
  */
 export function createSessionCache(events: EventBus, logger: Logger, options: SessionCacheOptions): SessionCache {
   const { enabled, ttlMs = DEFAULT_TTL_MS, maxEntries = DEFAULT_MAX_ENTRIES } = options;
@@ -70,10 +74,10 @@ export function createSessionCache(events: EventBus, logger: Logger, options: Se
     sessions?.delete(sessionId);
     if (sessions?.size === 0) byUser.delete(entry.session.userId);
   };
-  const keep = (session: LiveSession, stretch: number) => {
+  const keep = (session: LiveSession, stretch: number, readAt: number) => {
     drop(session.sessionId);
     if (entries.size >= maxEntries) drop(entries.keys().next().value as string);
-    entries.set(session.sessionId, { session, until: Date.now() + ttlMs, stretch });
+    entries.set(session.sessionId, { session, until: readAt + ttlMs, stretch });
     const sessions = byUser.get(session.userId) ?? new Set<string>();
     byUser.set(session.userId, sessions.add(session.sessionId));
   };
@@ -108,18 +112,23 @@ export function createSessionCache(events: EventBus, logger: Logger, options: Se
       const stretch = listening ? events.stretch() : null;
       if (stretch === null) return read(sessionId);
       const entry = entries.get(sessionId);
-      if (entry && entry.stretch === stretch && entry.until > Date.now()) return entry.session;
+      if (entry && entry.stretch === stretch && entry.until > performance.now()) return entry.session;
       const before = changes;
+      // The time to live counts from before the read: an ending that committed while it was under
+      // way is then past every process's entries `ttlMs` after it, which `ended` relies on.
+      const readAt = performance.now();
       const session = await read(sessionId);
       if (!session) drop(sessionId);
-      else if (changes === before && events.stretch() === stretch) keep(session, stretch);
+      else if (changes === before && events.stretch() === stretch) keep(session, stretch, readAt);
       return session;
     },
 
     async ended(userId) {
       // This process at once, before it can answer another request; the others through the bus.
       forget(userId);
-      if (enabled) await events.publish(CHANNEL, { userId });
+      // Told to nobody (this process cannot reach Redis, though others may and keep the session):
+      // the ending is not answered before their entries are past trusting.
+      if (enabled && !(await events.publish(CHANNEL, { userId }))) await sleep(ttlMs);
     },
 
     async close() {
