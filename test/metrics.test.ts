@@ -72,7 +72,7 @@ describe('GET /metrics', () => {
       () => `no ${series} in\n${text}`,
     );
     // Four new leases on a pool of three: one eviction; a retry; a release; one more new lease.
-    expect(sample(text, 'tokenpool_leases_total{outcome="new"}')).toBe(4);
+    expect(sample(text, 'tokenpool_leases_total{outcome="created"}')).toBe(4);
     expect(sample(text, 'tokenpool_leases_total{outcome="evicted"}')).toBe(1);
     expect(sample(text, 'tokenpool_leases_total{outcome="same"}')).toBe(1);
     expect(sample(text, 'tokenpool_lease_ends_total{reason="evicted"}')).toBe(1);

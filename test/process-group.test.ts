@@ -64,8 +64,8 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('api wit
     const statuses = await Promise.all(Array.from({ length: 40 }, lease));
     expect(statuses.filter((status) => status !== 201)).toEqual([]);
     const metrics = await (await fetch(`${group.url}/metrics`)).text();
-    expect(metrics).toMatch(/^tokenpool_leases_total\{outcome="new"\} (\d+)/m);
-    const leased = ['new', 'evicted'].reduce(
+    expect(metrics).toMatch(/^tokenpool_leases_total\{outcome="created"\} (\d+)/m);
+    const leased = ['created', 'evicted'].reduce(
       (sum, outcome) =>
         sum + Number(metrics.match(new RegExp(`^tokenpool_leases_total\\{outcome="${outcome}"\\} (\\d+)`, 'm'))?.[1]),
       0,

@@ -33,7 +33,7 @@ export function tokenCounters(registry: Registry) {
   return {
     leases: counter(registry, {
       name: 'tokenpool_leases_total',
-      help: "Lease requests answered: a free or expired token (new), an eviction (evicted), the holder's own lease again (same), a full pool for one that would not evict (refused).",
+      help: "Lease requests answered: a free or expired token (created), an eviction (evicted), the holder's own lease again (same), a full pool for one that would not evict (refused).",
       labelNames: ['outcome'],
     }),
     leaseEnds: counter(registry, {

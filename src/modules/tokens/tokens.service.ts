@@ -202,7 +202,7 @@ export function createTokensService({ database, config, events, logger, metrics 
       });
       if (answer.tokenId !== null) await flushed();
       const result = answer.tokenId !== null ? answer : await waitOrRefuse(answer, waitSeconds ?? 0, signal);
-      leases.inc({ outcome: !result.created ? 'same' : result.evictedUserId ? 'evicted' : 'new' });
+      leases.inc({ outcome: !result.created ? 'same' : result.evictedUserId ? 'evicted' : 'created' });
       countExpired(result.expired);
       if (result.evictedUserId) leaseEnds.inc({ reason: 'evicted' });
       if (result.created) {
