@@ -11,8 +11,8 @@ export type Listener = (message: unknown) => void;
  */
 export interface EventBus {
   /**
-   * A message is any JSON value but an array. Resolves true once it is out to every process that
-   * listens, false when it could not go out (Redis away): best effort never throws.
+   * A message is any JSON value but an array. Resolves true once it is out (Redis took it, or, in
+   * one process, every listener has it), false when it could not go out: best effort never throws.
    */
   publish(channel: string, message: unknown): Promise<boolean>;
   /** Resolves once messages flow (the function it answers unsubscribes). */
