@@ -27,6 +27,8 @@ const EnvSchema = Type.Object({
   DB_IDLE_TIMEOUT_MS: Type.Integer({ ...PositiveInt, default: 10_000 }),
   REDIS_CONNECT_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 60_000, default: 2000 }),
   REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 60_000, default: 1000 }),
+  // Above BullMQ's longest wait for a job (10 s, then 1 s of its own watchdog): a worker waiting is never cut.
+  REDIS_SOCKET_TIMEOUT_MS: Type.Integer({ minimum: 12_000, maximum: 600_000, default: 15_000 }),
   READINESS_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 10_000, default: 800 }),
   SMTP_URL: Type.Optional(Url),
   PUBLIC_URL: Type.Optional(Url),

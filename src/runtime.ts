@@ -48,6 +48,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const redisTimeouts = {
     connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
     commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+    socketTimeoutMs: config.REDIS_SOCKET_TIMEOUT_MS,
   };
   let redis: Redis | undefined;
   let live: LiveState | undefined;
@@ -71,7 +72,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       counters: jobCounters(metrics),
     };
     const queue = redis
-      ? createBullmqQueue({ ...jobs, redis, prefix, sendTimeoutMs: config.JOB_RELAY_TIMEOUT_MS })
+      ? createBullmqQueue({
+          ...jobs,
+          redis,
+          prefix,
+          sendTimeoutMs: config.JOB_RELAY_TIMEOUT_MS,
+          closeTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+        })
       : createDatabaseQueue({ ...jobs, soleRunner: database.kind === 'pglite' });
     const mailer = createMailer({
       smtpUrl: config.SMTP_URL,

@@ -67,6 +67,8 @@ function expectUnavailable(response: LightMyRequestResponse) {
 
 // The production shape, PostgreSQL with Redis.
 describe.runIf(databaseUrl && redisUrl)('when Redis is away', () => {
+  // The least the configuration allows, to keep the test short.
+  const SOCKET_TIMEOUT_MS = 12_000;
   let proxy: FaultProxy;
   let harness: Harness;
   const logs: string[] = [];
@@ -93,7 +95,7 @@ describe.runIf(databaseUrl && redisUrl)('when Redis is away', () => {
   beforeAll(async () => {
     proxy = await startFaultProxy(targetOf(redisUrl as string, 6379));
     harness = await startHarness(
-      { LOGIN_RATE_LIMIT: '5' },
+      { LOGIN_RATE_LIMIT: '5', REDIS_SOCKET_TIMEOUT_MS: String(SOCKET_TIMEOUT_MS), SHUTDOWN_TIMEOUT_MS: '5000' },
       {
         logger: pino({ level: 'warn' }, { write: (line: string) => logs.push(line) }),
         environment: (env) => ({ ...env, REDIS_URL: throughProxy(env.REDIS_URL as string, proxy) }),
@@ -160,6 +162,20 @@ describe.runIf(databaseUrl && redisUrl)('when Redis is away', () => {
     await proxy.setMode('forward');
     await countsInRedisAgain(email);
   });
+
+  it('runs jobs again after a black hole that swallowed the connections made during it', async () => {
+    // Longer than BullMQ's wait for a job (5 s idle) and its watchdog (1 s): the worker drops its
+    // waiting connection and connects again, into the black hole, which accepts and never answers.
+    await takeAway(proxy, 'blackhole');
+    await new Promise((resolve) => setTimeout(resolve, 7500));
+    await proxy.setMode('forward');
+    const { email } = await signUp(harness.app);
+    // The connections made in the dark are dropped after REDIS_SOCKET_TIMEOUT_MS, and made again.
+    await harness.mailbox.waitFor(email, 'Welcome', SOCKET_TIMEOUT_MS + 10_000);
+    // And the worker goes on taking jobs, not just the one that was waiting.
+    const next = await signUp(harness.app);
+    await harness.mailbox.waitFor(next.email, 'Welcome', 10_000);
+  }, 60_000);
 });
 
 describe.runIf(databaseUrl)('when PostgreSQL is away', () => {

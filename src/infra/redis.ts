@@ -5,6 +5,13 @@ export interface RedisTimeouts {
   connectTimeoutMs: number;
   /** How long a command may wait for its answer, queued while Redis is away included. */
   commandTimeoutMs: number;
+  /**
+   * How long a connection may wait with a command sent and nothing heard before it is dropped and
+   * made again. A Redis that vanished without closing the connection (a dead host, or something
+   * in between that accepts and never answers) leaves one that no command timeout ends: commands
+   * fail one by one on it, and BullMQ's wait there for a job never returns.
+   */
+  socketTimeoutMs: number;
 }
 
 // ioredis reports every failed reconnect as an 'error' event, and prints the ones no listener
@@ -15,8 +22,15 @@ const ignore = () => {};
  * BullMQ's connection: its workers block on Redis, so BullMQ requires `maxRetriesPerRequest: null`
  * (a command waits for a reconnect instead of failing). Nothing on a request's path may use it.
  */
-export function createRedis(url: string, { connectTimeoutMs }: Pick<RedisTimeouts, 'connectTimeoutMs'>): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, connectTimeout: connectTimeoutMs }).on('error', ignore);
+export function createRedis(
+  url: string,
+  { connectTimeoutMs, socketTimeoutMs }: Pick<RedisTimeouts, 'connectTimeoutMs' | 'socketTimeoutMs'>,
+): Redis {
+  return new Redis(url, {
+    maxRetriesPerRequest: null,
+    connectTimeout: connectTimeoutMs,
+    socketTimeout: socketTimeoutMs,
+  }).on('error', ignore);
 }
 
 /**
@@ -29,6 +43,7 @@ export function createRequestRedis(url: string, timeouts: RedisTimeouts): Redis 
     maxRetriesPerRequest: 1,
     connectTimeout: timeouts.connectTimeoutMs,
     commandTimeout: timeouts.commandTimeoutMs,
+    socketTimeout: timeouts.socketTimeoutMs,
   }).on('error', ignore);
 }
 

@@ -23,6 +23,8 @@ export interface BullmqQueueOptions {
   pollMs: number;
   /** How long the relay waits for Redis before it leaves the jobs for its next try. */
   sendTimeoutMs: number;
+  /** How long closing waits for the worker (its running jobs included) before it goes on without it. */
+  closeTimeoutMs: number;
   onFailure: (failure: JobFailure) => Promise<void>;
   counters: JobCounters;
   /** Key prefix in Redis; tests give each file its own. @defaultValue 'tokenpool' */
@@ -50,7 +52,17 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  * an outage left behind), and `worker` processes run them from there.
  */
 export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
-  const { redis, db, logger, pollMs, sendTimeoutMs, onFailure, counters, prefix = 'tokenpool' } = options;
+  const {
+    redis,
+    db,
+    logger,
+    pollMs,
+    sendTimeoutMs,
+    closeTimeoutMs,
+    onFailure,
+    counters,
+    prefix = 'tokenpool',
+  } = options;
   const queue = new Queue(QUEUE_NAME, { connection: redis, prefix });
   queue.on('error', (error) => logger.error({ reason: describeJobError(error) }, 'job queue error'));
   let worker: Worker | undefined;
@@ -157,8 +169,13 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
       closed = true;
       clearInterval(poller);
       await relaying.idle();
-      // Worker.close waits for the jobs it is running to finish.
-      await worker?.close();
+      // Worker.close waits for the jobs it is running to finish, and for its waiting connection to
+      // end, which never happens if that connection was between two reconnects (BullMQ #4585). So
+      // it has closeTimeoutMs; jobs still running then go back to the queue through the stalled check.
+      if (worker)
+        await withTimeout(worker.close(), closeTimeoutMs, 'closing the job worker').catch((error: unknown) =>
+          logger.warn({ reason: describeJobError(error) }, 'went on without the job worker'),
+        );
       await queue.close();
     },
   };

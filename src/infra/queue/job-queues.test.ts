@@ -74,6 +74,7 @@ const runners: Array<[string, QueueFactory | undefined]> = [
             logger,
             pollMs: 50,
             sendTimeoutMs: 2000,
+            closeTimeoutMs: 5000,
             onFailure,
             counters,
             prefix: redisPrefix,
