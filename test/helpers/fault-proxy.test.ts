@@ -69,6 +69,17 @@ describe('the fault proxy', () => {
     expect(await roundTrip(swallowed, 'still lost')).toBe('');
   });
 
+  it('strands the open connections, silent and open for good, while new ones flow', async () => {
+    const stranded = await open();
+    proxy.strandConnections();
+    expect(await roundTrip(stranded, 'gone')).toBe('');
+    await proxy.setMode('blackhole');
+    await proxy.setMode('forward');
+    expect(await roundTrip(stranded, 'still gone')).toBe('');
+    expect(stranded.destroyed).toBe(false);
+    expect(await roundTrip(await open(), 'fresh')).toBe('fresh');
+  });
+
   it('drops every open connection', async () => {
     const socket = await open();
     const closed = once(socket, 'close');

@@ -19,6 +19,11 @@ export interface FaultProxy {
   setMode(mode: FaultMode): Promise<void>;
   /** Destroys every open connection, on both sides. */
   dropConnections(): void;
+  /**
+   * Leaves every open connection open and silent for good, as a peer that vanished without closing
+   * them does (a dead host, a lost NAT entry); new connections go on as the mode says.
+   */
+  strandConnections(): void;
   close(): Promise<void>;
 }
 
@@ -35,6 +40,8 @@ interface Link {
 export async function startFaultProxy(target: { host: string; port: number }): Promise<FaultProxy> {
   const host = '127.0.0.1';
   const links = new Set<Link>();
+  // Open, silent for good, and never made to flow again by a change of mode.
+  const stranded = new Set<Link>();
   let mode: FaultMode = 'forward';
   let server: Server | undefined;
   let port = 0;
@@ -55,6 +62,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     link.client.destroy();
     link.upstream?.destroy();
     links.delete(link);
+    stranded.delete(link);
   };
 
   function accept(client: Socket): void {
@@ -90,6 +98,15 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   const dropConnections = () => {
     for (const link of [...links]) destroy(link);
   };
+  const strandConnections = () => {
+    for (const link of [...links]) {
+      stall(link);
+      // Read and dropped, as the black hole does with what it takes.
+      link.client.resume();
+      links.delete(link);
+      stranded.add(link);
+    }
+  };
 
   await listen();
   return {
@@ -107,9 +124,11 @@ export async function startFaultProxy(target: { host: string; port: number }): P
       if (previous === 'blackhole' && next !== 'blackhole') for (const link of links) flow(link);
     },
     dropConnections,
+    strandConnections,
     async close() {
       stopListening();
       dropConnections();
+      for (const link of [...stranded]) destroy(link);
     },
   };
 }

@@ -5,6 +5,9 @@ import type { OutageGuard } from '../outage-guard.js';
 
 export type Listener = (message: unknown) => void;
 
+/** How often a subscribed connection is asked whether Redis still answers on it. */
+const HEARTBEAT_MS = 5000;
+
 /**
  * Live notifications between processes: what one process publishes, every subscriber in every
  * process receives. Best effort by design: it feeds live views, while the truth stays in the database.
@@ -12,7 +15,8 @@ export type Listener = (message: unknown) => void;
 export interface EventBus {
   /**
    * A message is any JSON value but an array. Resolves true once it is out (Redis took it, or, in
-   * one process, every listener has it), false when it could not go out: best effort never throws.
+   * one process, every listener has it), false when that was not confirmed in time (it may still
+   * go out later): best effort never throws.
    */
   publish(channel: string, message: unknown): Promise<boolean>;
   /** Resolves once messages flow (the function it answers unsubscribes). */
@@ -55,9 +59,16 @@ export function createMemoryEventBus(): EventBus {
  * holding an array of them (a lone message goes out as itself): a batch of leases is announced
  * with one PUBLISH, not one per lease.
  */
-export function createRedisEventBus(redis: Redis, prefix: string, logger: Logger, guard: OutageGuard): EventBus {
+export function createRedisEventBus(
+  redis: Redis,
+  prefix: string,
+  logger: Logger,
+  guard: OutageGuard,
+  { heartbeatMs = HEARTBEAT_MS }: { heartbeatMs?: number } = {},
+): EventBus {
   const local = createMemoryEventBus();
   let subscriber: Redis | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
   // Connections made so far; the current one's number once it is subscribed again, else null.
   let connections = 0;
   let stretch: number | null = null;
@@ -86,6 +97,15 @@ export function createRedisEventBus(redis: Redis, prefix: string, logger: Logger
           () => {},
         );
       });
+      // A subscribed connection only ever hears: if Redis vanished without closing it, nothing
+      // would tell. So it is asked for a PONG now and then, and made anew when none comes within
+      // its command timeout (the connection's `close` then ends this stretch).
+      heartbeat = setInterval(() => {
+        if (own.status !== 'ready') return;
+        own.ping().catch(() => {
+          if (own.status === 'ready') own.disconnect(true);
+        });
+      }, heartbeatMs).unref();
       own.on('message', (channel: string, payload: string) => {
         try {
           const name = channel.slice(prefix.length + ':events:'.length);
@@ -158,6 +178,7 @@ export function createRedisEventBus(redis: Redis, prefix: string, logger: Logger
       // What was published before the close still goes out.
       await Promise.all([...outgoing.values()].map((group) => group.sent));
       await local.close();
+      clearInterval(heartbeat);
       await subscriber?.quit().catch(() => subscriber?.disconnect());
     },
   };
