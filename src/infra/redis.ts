@@ -66,3 +66,17 @@ export function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   return error.name === 'MaxRetriesPerRequestError' || UNAVAILABLE.test(error.message);
 }
+
+// What the socket says when the connection to Redis cannot be made or was lost.
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND']);
+
+/** Whether the error is about reaching Redis at all (refused, reset, silent), not about a command. */
+export function isRedisConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { code } = error as NodeJS.ErrnoException;
+  return (
+    isRedisUnavailable(error) ||
+    (code !== undefined && CONNECTION_CODES.has(code)) ||
+    /^Socket timeout/.test(error.message)
+  );
+}

@@ -141,7 +141,9 @@ export function registerProblemHandlers(app: FastifyInstance): void {
     }
     const known = toAppError(error);
     if (known) {
-      if (known.status >= 500) request.log.error({ err: error }, known.message);
+      // Unavailable is the service saying honestly that a dependency is away, as above: no stack.
+      if (known.status === 503) request.log.warn({ code: known.code, reason: known.message }, 'unavailable');
+      else if (known.status >= 500) request.log.error({ err: error }, known.message);
       return send(reply, known);
     }
     request.log.error({ err: error }, 'unexpected error');

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { serialRounds } from '../concurrency/serial-rounds.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import { isRedisConnectionError } from '../redis.js';
 import type { JobCounters } from './jobs.metrics.js';
 import { claimForRelay, completeJob, failJob, markRelayed, releaseRelayClaims, type StoredJob } from './jobs.sql.js';
 import { type JobFailure, type JobQueue, type JobRegistration, retryDelay } from './queue.js';
@@ -64,7 +65,20 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
     prefix = 'tokenpool',
   } = options;
   const queue = new Queue(QUEUE_NAME, { connection: redis, prefix });
-  queue.on('error', (error) => logger.error({ reason: describeJobError(error) }, 'job queue error'));
+  // BullMQ reports every failed reconnect of each of its connections: one warning an outage says
+  // it (the jobs wait in the table meanwhile); anything else is an error each time.
+  let outageReported = false;
+  redis.on('ready', () => {
+    outageReported = false;
+  });
+  const reportError = (source: string) => (error: Error) => {
+    const reason = describeJobError(error);
+    if (!isRedisConnectionError(error)) return logger.error({ reason }, `${source} error`);
+    if (outageReported) return logger.debug({ reason }, `${source} error`);
+    outageReported = true;
+    logger.warn({ reason }, `${source} lost Redis; jobs wait in the database until it is back`);
+  };
+  queue.on('error', reportError('job queue'));
   let worker: Worker | undefined;
   let closed = false;
   let relayFailing = false;
@@ -160,7 +174,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
           },
         },
       );
-      worker.on('error', (error) => logger.error({ reason: describeJobError(error) }, 'job worker error'));
+      worker.on('error', reportError('job worker'));
     },
     wake() {
       setImmediate(relay);
