@@ -65,8 +65,8 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
     prefix = 'tokenpool',
   } = options;
   const queue = new Queue(QUEUE_NAME, { connection: redis, prefix });
-  // BullMQ reports every failed reconnect of each of its connections: one warning an outage says
-  // it (the jobs wait in the table meanwhile); anything else is an error each time.
+  // BullMQ reports every failed reconnect of each of its connections: one warning per outage is
+  // enough (the jobs wait in the table meanwhile); anything else is an error each time.
   let outageReported = false;
   redis.on('ready', () => {
     outageReported = false;
