@@ -244,6 +244,23 @@ describe.runIf(databaseUrl)('when PostgreSQL is away', () => {
     },
   );
 
+  it('recovers by itself when PostgreSQL vanished from its open connections without closing them', async () => {
+    expect((await lease()).statusCode).toBe(201);
+    // Every pooled connection goes silent for good; a new one would be answered.
+    proxy.strandConnections();
+    const bound = CONNECT_TIMEOUT_MS + 2 * QUERY_TIMEOUT_MS + 1500;
+    const leased = await timed(lease());
+    expect([201, 503]).toContain(leased.response.statusCode);
+    expect(leased.ms).toBeLessThan(bound);
+    await waitFor(
+      async () => (await lease()).statusCode === 201,
+      10_000,
+      () => 'leases did not return',
+    );
+    expect((await ready(harness.app)).response.statusCode).toBe(200);
+    await expectPoolInvariants(harness.runtime.database.db, harness.config.TOKEN_POOL_SIZE);
+  });
+
   it('answers a waiting request 503 once its time is up while PostgreSQL is away, and lets it wait again after', async () => {
     const { app } = harness;
     // A full pool, whatever the tests before left in it.
