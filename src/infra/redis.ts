@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { within } from './concurrency/deadline.js';
 
 export interface RedisTimeouts {
   /** How long one attempt to connect may take. */
@@ -49,12 +50,11 @@ export function createRequestRedis(url: string, timeouts: RedisTimeouts): Redis 
 
 /** Quits politely when Redis answers within `timeoutMs`, else drops the connection: closing never hangs. */
 export async function closeRedis(redis: Redis, timeoutMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), timeoutMs);
-  });
-  const outcome = await Promise.race([redis.quit().catch(() => 'late' as const), late]);
-  clearTimeout(timer);
+  const outcome = await within(
+    redis.quit().catch(() => 'late' as const),
+    timeoutMs,
+    'late' as const,
+  );
   if (outcome === 'late') redis.disconnect();
 }
 

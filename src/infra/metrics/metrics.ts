@@ -7,6 +7,7 @@ import {
   type GaugeConfiguration,
   Registry,
 } from 'prom-client';
+import { within } from '../concurrency/deadline.js';
 
 /**
  * Every metric's name starts with this; names follow Prometheus's conventions (base units,
@@ -60,12 +61,11 @@ export function readAtScrape<L extends string>(
     aggregator: 'first' as Aggregator,
     async collect() {
       this.reset();
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), SCRAPE_READ_TIMEOUT_MS);
-      });
-      const values = await Promise.race([read().catch(() => undefined), late]);
-      clearTimeout(timer);
+      const values = await within(
+        read().catch(() => undefined),
+        SCRAPE_READ_TIMEOUT_MS,
+        undefined,
+      );
       for (const { labels, value } of values ?? []) this.set(labels, value);
     },
   });
