@@ -19,6 +19,13 @@ CREATE INDEX audit_logs_action_idx ON public.audit_logs USING btree (action, cre
 CREATE INDEX audit_logs_created_at_idx ON public.audit_logs USING btree (created_at DESC NULLS LAST, id DESC NULLS LAST);
 CREATE INDEX audit_logs_user_id_idx ON public.audit_logs USING btree (user_id, created_at DESC NULLS LAST, id DESC NULLS LAST);
 
+CREATE TABLE deployment_settings (
+  name text NOT NULL,
+  value text NOT NULL,
+  created_at timestamp(6) with time zone NOT NULL DEFAULT now(),
+  CONSTRAINT deployment_settings_pkey PRIMARY KEY (name)
+);
+
 CREATE TABLE jobs (
   id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
   kind text NOT NULL,
@@ -31,10 +38,18 @@ CREATE TABLE jobs (
   attempts integer NOT NULL DEFAULT 0,
   last_error text,
   finished_at timestamp(6) with time zone,
+  uid uuid NOT NULL DEFAULT gen_random_uuid(),
+  queue_id text,
+  relayed_at timestamp(6) with time zone,
+  checked_at timestamp(6) with time zone,
+  check_state text,
+  CONSTRAINT jobs_check_state_check CHECK ((check_state = ANY (ARRAY['waiting'::text, 'active'::text, 'delayed'::text]))),
   CONSTRAINT jobs_pkey PRIMARY KEY (id),
   CONSTRAINT jobs_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'relayed'::text, 'failed'::text])))
 );
 CREATE INDEX jobs_due_idx ON public.jobs USING btree (run_at, id) WHERE (status = 'pending'::text);
+CREATE INDEX jobs_relayed_idx ON public.jobs USING btree (checked_at) WHERE (status = 'relayed'::text);
+CREATE UNIQUE INDEX jobs_uid_key ON public.jobs USING btree (uid);
 
 CREATE TABLE lease_waiters (
   id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,

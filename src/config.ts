@@ -48,6 +48,9 @@ const EnvSchema = Type.Object({
   JOB_MAX_BACKOFF_MS: Type.Integer({ ...PositiveInt, default: 300_000 }),
   JOB_POLL_MS: Type.Integer({ ...PositiveInt, maximum: 60_000, default: 1000 }),
   JOB_RELAY_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 60_000, default: 5000 }),
+  // How long a job may wait to start before it counts as stuck (metric, readiness), and how often
+  // Redis is asked whether each relayed job is still queued there (relayed again if not).
+  JOB_STUCK_SECONDS: Type.Integer({ ...PositiveInt, maximum: 86_400, default: 300 }),
   SMTP_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 600_000, default: 10_000 }),
   // Webhooks: how long a delivery is retried, the cap on the delay between two attempts (the first
   // is JOB_BACKOFF_MS), the timeouts of one attempt, and whether endpoints may be on loopback,

@@ -5,9 +5,9 @@ import { registerImportsGauge } from './modules/imports/imports.metrics.js';
 import { registerPoolGauge } from './modules/tokens/tokens.metrics.js';
 
 /** The gauges every process reads from the database (or pings) at scrape time. */
-export function registerMetricReaders({ metrics, database: { db }, pings }: Deps): void {
+export function registerMetricReaders({ metrics, database: { db }, pings, config }: Deps): void {
   registerPoolGauge(metrics, db);
   registerImportsGauge(metrics, db);
-  registerJobsGauge(metrics, db);
+  registerJobsGauge(metrics, db, config.JOB_STUCK_SECONDS * 1000);
   registerDependencyGauge(metrics, pings);
 }

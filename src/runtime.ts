@@ -14,6 +14,7 @@ import { createBullmqQueue } from './infra/queue/bullmq-queue.js';
 import { createDatabaseQueue } from './infra/queue/database-queue.js';
 import { jobCounters } from './infra/queue/jobs.metrics.js';
 import { closeRedis, createRedis } from './infra/redis.js';
+import { redisNamespace } from './infra/redis-namespace.js';
 import { resolveJwtSecret } from './infra/secrets.js';
 import { createFileStorage } from './infra/storage/upload-storage.js';
 import { registerMetricReaders } from './metric-readers.js';
@@ -28,6 +29,8 @@ export interface RuntimeOptions {
 }
 
 export interface Runtime extends Deps {
+  /** What every Redis key of this deployment starts with: `REDIS_PREFIX`, then the deployment's id. */
+  readonly redisPrefix: string;
   /** Starts running queued jobs in this process. */
   startWorkers(): Promise<void>;
   /** Closes everything this runtime opened: queue (after its running jobs), mailer, Redis, database. */
@@ -37,7 +40,6 @@ export interface Runtime extends Deps {
 /** Wires the adapters the configuration asks for: PostgreSQL or PGlite, Redis or memory, SMTP or outbox. */
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
-  const prefix = config.REDIS_PREFIX;
   const database = await createDatabase({
     url: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
@@ -58,6 +60,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       logger.info({ applied }, applied === 0 ? 'no migration to apply' : `applied ${applied} migrations`);
     }
     await preparePool(database, config.TOKEN_POOL_SIZE);
+    const prefix = await redisNamespace(database.db, config.REDIS_PREFIX);
     redis = config.REDIS_URL ? createRedis(config.REDIS_URL, redisTimeouts) : undefined;
     live = config.REDIS_URL
       ? createRedisLiveState(config.REDIS_URL, { ...redisTimeouts, prefix, logger })
@@ -77,6 +80,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
           redis,
           prefix,
           sendTimeoutMs: config.JOB_RELAY_TIMEOUT_MS,
+          checkAfterMs: config.JOB_STUCK_SECONDS * 1000,
           closeTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
         })
       : createDatabaseQueue({ ...jobs, soleRunner: database.kind === 'pglite' });
@@ -85,7 +89,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       outboxDir: join(config.DATA_DIR, 'outbox'),
       timeoutMs: config.SMTP_TIMEOUT_MS,
     });
-    const secret = await resolveJwtSecret(config.JWT_SECRET, config.DATA_DIR);
+    const secret = await resolveJwtSecret(config.JWT_SECRET, database.db, config.DATA_DIR);
     const deps: Deps = {
       config,
       logger,
@@ -106,6 +110,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     let loops: Loop[] = [];
     return {
       ...deps,
+      redisPrefix: prefix,
       async startWorkers() {
         const work = backgroundWork(deps);
         queue.process(

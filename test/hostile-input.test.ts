@@ -7,7 +7,6 @@ import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/infra/logger.js';
 import { createMailer } from '../src/infra/mail/mailer.js';
-import { resolveJwtSecret } from '../src/infra/secrets.js';
 import { createFileStorage } from '../src/infra/storage/upload-storage.js';
 import { signInAdmin } from './helpers/admin.js';
 import { expectProblem, PASSWORD, uniqueEmail } from './helpers/client.js';
@@ -226,22 +225,19 @@ describe('secrets never reach a log', () => {
 });
 
 describe('files that hold secrets or personal data', () => {
-  it('are readable by the service alone: outbox mail, uploads and the generated key', async () => {
+  it('are readable by the service alone: outbox mail and uploads', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tokenpool-modes-'));
     try {
       const mailer = createMailer({ outboxDir: join(dir, 'outbox') });
       await mailer.send({ to: 'a@example.com', subject: 'Reset', text: 'link', html: '<p>link</p>' });
       const storage = createFileStorage(join(dir, 'uploads'));
       const saved = await storage.save(Readable.from([Buffer.from('name,email\n')]));
-      await resolveJwtSecret(undefined, join(dir, 'data'));
       const [mail] = await readdir(join(dir, 'outbox'));
       const mode = async (path: string) => (await stat(path)).mode & 0o777;
       expect(await mode(join(dir, 'outbox'))).toBe(0o700);
       expect(await mode(join(dir, 'outbox', mail as string))).toBe(0o600);
       expect(await mode(join(dir, 'uploads'))).toBe(0o700);
       expect(await mode(join(dir, 'uploads', saved.key))).toBe(0o600);
-      expect(await mode(join(dir, 'data'))).toBe(0o700);
-      expect(await mode(join(dir, 'data', 'jwt-secret'))).toBe(0o600);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,25 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Db } from './db/database.js';
+import { ensureDeploymentSetting } from './db/deployment-settings.sql.js';
 
 /**
- * The key material for access tokens: `JWT_SECRET` when set, otherwise a secret generated on the
- * first start and kept in `DATA_DIR`, so tokens survive restarts on a laptop without setup.
+ * The key material for access tokens: `JWT_SECRET` when set, otherwise one key for the whole
+ * deployment, made by the first process that starts and kept in the database. Every process reads
+ * that one, whatever machine or `DATA_DIR` it has: a key of its own would refuse the tokens the
+ * others sign. It is as safe there as the sessions it guards, which the database holds anyway.
  */
-export async function resolveJwtSecret(configured: string | undefined, dataDir: string): Promise<string> {
+export async function resolveJwtSecret(configured: string | undefined, db: Db, dataDir: string): Promise<string> {
   if (configured) return configured;
-  const file = join(dataDir, 'jwt-secret');
-  try {
-    return (await readFile(file, 'utf8')).trim();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  try {
-    // 'wx' fails if another process won the race; then its secret is the one to use.
-    await writeFile(file, randomBytes(48).toString('base64url'), { flag: 'wx', mode: 0o600 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  return (await readFile(file, 'utf8')).trim();
+  // A key an earlier version kept in DATA_DIR is offered first, so the tokens it signed stay good.
+  const earlier = await readFile(join(dataDir, 'jwt-secret'), 'utf8').then(
+    (text) => text.trim(),
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return '';
+      throw error;
+    },
+  );
+  return ensureDeploymentSetting(db, 'jwt_secret', earlier || randomBytes(48).toString('base64url'));
 }

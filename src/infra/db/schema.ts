@@ -249,6 +249,9 @@ export const jobs = pgTable(
   'jobs',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    // The job's name outside this database (its id on Redis): a restored or recreated database
+    // hands out the same `id`s again, a random uid never.
+    uid: uuid('uid').notNull().defaultRandom(),
     kind: text('kind').notNull(),
     payload: jsonb('payload').notNull(),
     status: text('status', { enum: ['pending', 'relayed', 'failed'] })
@@ -262,9 +265,17 @@ export const jobs = pgTable(
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
     finishedAt: optionalTime('finished_at'),
+    // The relay: the job's id on BullMQ, when it was handed over, and what Redis last said of it.
+    queueId: text('queue_id'),
+    relayedAt: optionalTime('relayed_at'),
+    checkedAt: optionalTime('checked_at'),
+    checkState: text('check_state', { enum: ['waiting', 'active', 'delayed'] }),
   },
   (t) => [
     index('jobs_due_idx').on(t.runAt, t.id).where(sql`${t.status} = 'pending'`),
+    uniqueIndex('jobs_uid_key').on(t.uid),
+    index('jobs_relayed_idx').on(t.checkedAt).where(sql`${t.status} = 'relayed'`),
+    check('jobs_check_state_check', sql`${t.checkState} in ('waiting', 'active', 'delayed')`),
     check('jobs_status_check', sql`${t.status} in ('pending', 'relayed', 'failed')`),
   ],
 );
@@ -320,3 +331,13 @@ export const webhookDeliveries = pgTable(
     check('webhook_deliveries_status_check', sql`${t.status} in ('pending', 'delivered', 'failed')`),
   ],
 );
+
+/**
+ * Values every process of a deployment must agree on and that the first start makes: an insert
+ * that only one process can win decides them (see deployment-settings.sql.ts).
+ */
+export const deploymentSettings = pgTable('deployment_settings', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: createdAt(),
+});

@@ -1,12 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { withTimeout } from '../concurrency/deadline.js';
 import { serialRounds } from '../concurrency/serial-rounds.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { isRedisConnectionError } from '../redis.js';
 import type { JobCounters } from './jobs.metrics.js';
-import { claimForRelay, completeJob, failJob, markRelayed, releaseRelayClaims, type StoredJob } from './jobs.sql.js';
+import {
+  type CheckedState,
+  claimForRelay,
+  claimRelayedForCheck,
+  completeJob,
+  failJob,
+  findJobToRun,
+  markRelayed,
+  recordChecks,
+  releaseClaimsOf,
+  type StoredJob,
+} from './jobs.sql.js';
 import { type JobFailure, type JobQueue, type JobRegistration, retryDelay } from './queue.js';
 import { describeJobError, runJob } from './run-job.js';
 
@@ -15,6 +27,7 @@ const QUEUE_NAME = 'jobs';
 const UNLIMITED_ATTEMPTS = 1_000_000;
 const BACKOFF_TYPE = 'capped';
 const RELAY_BATCH = 100;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface BullmqQueueOptions {
   redis: Redis;
@@ -26,26 +39,41 @@ export interface BullmqQueueOptions {
   sendTimeoutMs: number;
   /** How long closing waits for the worker (its running jobs included) before it goes on without it. */
   closeTimeoutMs: number;
+  /**
+   * How long a relayed job may go without a look at Redis: then the reconciliation asks Redis about
+   * it, and relays it again if Redis no longer holds it queued, running or waiting for a retry.
+   */
+  checkAfterMs: number;
   onFailure: (failure: JobFailure) => Promise<void>;
   counters: JobCounters;
-  /** Key prefix in Redis; tests give each file its own. @defaultValue 'tokenpool' */
-  prefix?: string;
+  /** Key prefix in Redis: the deployment's namespace (redis-namespace.ts); tests give each file its own. */
+  prefix: string;
 }
 
-/** The data a relayed job carries on BullMQ: its row in the jobs table, and its payload. */
-interface RelayedJob {
-  id: string;
+/** The data a relayed job carries on BullMQ. */
+interface QueuedData {
+  /** Its row's uid: the worker runs it only if its database holds that row, to be run. */
+  uid: string;
   createdAt: number;
   payload: unknown;
+  /** The relay round that queued it: tells an add that Redis took from one it ignored. */
+  round: string;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/** A job to queue, and the id to queue it under. */
+interface Handover {
+  job: StoredJob;
+  queueId: string;
 }
+
+// What BullMQ reports of a job (getJobState), as the reconciliation keeps it.
+const CHECKED: Record<string, CheckedState> = {
+  waiting: 'waiting',
+  prioritized: 'waiting',
+  'waiting-children': 'waiting',
+  active: 'active',
+  delayed: 'delayed',
+};
 
 /**
  * The production queue: a relay moves committed rows of the jobs table to BullMQ on Redis (every
@@ -53,17 +81,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  * an outage left behind), and `worker` processes run them from there.
  */
 export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
-  const {
-    redis,
-    db,
-    logger,
-    pollMs,
-    sendTimeoutMs,
-    closeTimeoutMs,
-    onFailure,
-    counters,
-    prefix = 'tokenpool',
-  } = options;
+  const { redis, db, logger, pollMs, sendTimeoutMs, closeTimeoutMs, checkAfterMs, onFailure, counters, prefix } =
+    options;
   const queue = new Queue(QUEUE_NAME, { connection: redis, prefix });
   // BullMQ reports every failed reconnect of each of its connections: one warning per outage is
   // enough (the jobs wait in the table meanwhile); anything else is an error each time.
@@ -84,39 +103,98 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
   let relayFailing = false;
   const relayId = `relay-${randomUUID()}`;
 
-  const send = (jobs: StoredJob[]) =>
-    withTimeout(
-      queue.addBulk(
-        jobs.map((job) => ({
-          name: job.kind,
-          data: { id: job.id, createdAt: job.createdAt, payload: job.payload } satisfies RelayedJob,
-          // The row's id as the job's id: relaying a row twice queues it once.
-          opts: {
-            jobId: `job-${job.id}`,
-            attempts: UNLIMITED_ATTEMPTS,
-            backoff: { type: BACKOFF_TYPE },
-            removeOnComplete: { count: 1000 },
-            removeOnFail: { count: 10_000 },
-          },
-        })),
-      ),
-      sendTimeoutMs,
-      'queueing jobs on Redis',
-    ).then(() => undefined);
+  const add = (handovers: Handover[], round: string) =>
+    queue.addBulk(
+      handovers.map(({ job, queueId }) => ({
+        name: job.kind,
+        data: { uid: job.uid, createdAt: job.createdAt, payload: job.payload, round } satisfies QueuedData,
+        opts: {
+          jobId: queueId,
+          attempts: UNLIMITED_ATTEMPTS,
+          backoff: { type: BACKOFF_TYPE },
+          removeOnComplete: { count: 1000 },
+          removeOnFail: { count: 10_000 },
+        },
+      })),
+    );
+
+  /**
+   * What Redis holds under each job's id after an add. BullMQ ignores, without a word, an add under
+   * an id it already holds: that is ours if it is this job still to run (the same row relayed twice),
+   * and not ours if it is another job, or a run of this one that its database never recorded (a
+   * restored database): then ours goes under a fresh id.
+   */
+  const readBack = async (handovers: Handover[], round: string) => {
+    const pipeline = redis.pipeline();
+    for (const { queueId } of handovers) pipeline.hmget(queue.toKey(queueId), 'data', 'finishedOn');
+    const replies = (await pipeline.exec()) ?? [];
+    return handovers.map(({ job }, index) => {
+      const [error, fields] = replies[index] ?? [new Error('no reply')];
+      if (error) throw error;
+      const [data, finishedOn] = fields as [string | null, string | null];
+      if (data === null) return 'missing' as const;
+      const held = JSON.parse(data) as Partial<QueuedData>;
+      if (held.round === round || (held.uid === job.uid && finishedOn === null)) return 'taken' as const;
+      return held.uid === job.uid ? ('finished' as const) : ('foreign' as const);
+    });
+  };
+
+  /** Queues the jobs and answers the ones Redis took, each with the id it holds it under. */
+  const handOver = async (jobs: StoredJob[]): Promise<Handover[]> => {
+    const taken: Handover[] = [];
+    let handovers = jobs.map((job) => ({ job, queueId: `job-${job.uid}` }));
+    // A second pass for the jobs whose id was occupied: their fresh ids cannot be.
+    for (let pass = 0; pass < 2 && handovers.length > 0; pass += 1) {
+      const round = randomUUID();
+      await add(handovers, round);
+      const verdicts = await readBack(handovers, round);
+      const again: Handover[] = [];
+      for (const [index, handover] of handovers.entries()) {
+        const verdict = verdicts[index];
+        if (verdict === 'taken') taken.push(handover);
+        if (verdict !== 'finished' && verdict !== 'foreign') continue;
+        logger.warn(
+          { jobId: handover.job.id, queueId: handover.queueId, held: verdict },
+          verdict === 'finished'
+            ? 'Redis holds a finished run of this job that its database never recorded (a restore?); queued it again under a fresh id'
+            : "Redis holds another deployment's job under this job's id; queued it under a fresh id",
+        );
+        again.push({ job: handover.job, queueId: `job-${handover.job.uid}-${randomUUID()}` });
+      }
+      handovers = again;
+    }
+    return taken;
+  };
 
   const relaying = serialRounds(
     async () => {
       // Claimed for twice the time a send may take: long enough, and soon free if this dies.
       const jobs = await claimForRelay(db, relayId, RELAY_BATCH, 2 * sendTimeoutMs);
       if (jobs.length === 0) return false;
-      const ids = jobs.map((job) => job.id);
+      let taken: Handover[];
       try {
-        await send(jobs);
+        taken = await withTimeout(handOver(jobs), sendTimeoutMs, 'queueing jobs on Redis');
       } catch (error) {
-        await releaseRelayClaims(db, relayId, ids).catch(() => {});
+        await releaseClaimsOf(
+          db,
+          relayId,
+          jobs.map((job) => job.id),
+        ).catch(() => {});
         throw error;
       }
-      await markRelayed(db, relayId, ids);
+      await markRelayed(
+        db,
+        relayId,
+        taken.map(({ job, queueId }) => ({ id: job.id, queueId })),
+      );
+      // Jobs Redis did not take are handed back, never marked relayed.
+      const left = jobs.filter((job) => !taken.some((handover) => handover.job === job));
+      if (left.length > 0)
+        await releaseClaimsOf(
+          db,
+          relayId,
+          left.map((job) => job.id),
+        );
       return jobs.length === RELAY_BATCH;
     },
     {
@@ -136,19 +214,78 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
   );
   const relay = () => relaying.kick();
 
-  const poller = setInterval(relay, pollMs);
+  // Reconciliation: a relayed job that Redis lost (deleted, evicted, or finished without its
+  // database recording it) would wait for ever; it is relayed again. At least once, never lost.
+  const checking = serialRounds(
+    async () => {
+      const relayed = await claimRelayedForCheck(db, relayId, RELAY_BATCH, checkAfterMs, 2 * sendTimeoutMs);
+      if (relayed.length === 0) return false;
+      let states: string[];
+      try {
+        states = await withTimeout(
+          Promise.all(relayed.map((job) => queue.getJobState(job.queueId))),
+          sendTimeoutMs,
+          'checking relayed jobs on Redis',
+        );
+      } catch (error) {
+        await releaseClaimsOf(
+          db,
+          relayId,
+          relayed.map((job) => job.id),
+        ).catch(() => {});
+        throw error;
+      }
+      const checks = relayed.map((job, index) => {
+        const reported = states[index] ?? 'unknown';
+        return { ...job, reported, state: CHECKED[reported] ?? ('lost' as const) };
+      });
+      await recordChecks(db, relayId, checks);
+      const lost = checks.filter((check) => check.state === 'lost');
+      for (const { id, queueId, reported } of lost) {
+        logger.warn({ jobId: id, queueId, reported }, 'a relayed job is no longer queued on Redis; relaying it again');
+      }
+      if (lost.length > 0) relay();
+      return relayed.length === RELAY_BATCH;
+    },
+    {
+      stopped: () => closed,
+      settled: (error) => {
+        // The relay says when Redis is away; this only adds detail for whoever looks.
+        if (error) logger.debug({ reason: describeJobError(error) }, 'could not check relayed jobs on Redis');
+      },
+    },
+  );
+
+  const timers = [
+    setInterval(relay, pollMs),
+    setInterval(() => checking.kick(), Math.min(Math.max(checkAfterMs / 2, pollMs), 30_000)),
+  ];
   relay();
 
   return {
     process(registrations, { concurrency }) {
       const byName = new Map<string, JobRegistration<unknown>>(registrations.map((r) => [r.type.name, r]));
-      worker = new Worker<RelayedJob>(
+      worker = new Worker<QueuedData>(
         QUEUE_NAME,
         async (job) => {
+          const { uid, createdAt, payload } = job.data;
+          const row = typeof uid === 'string' && UUID.test(uid) ? await findJobToRun(db, uid) : undefined;
+          if (!row) {
+            // Completed in BullMQ's eyes, which is all this process may do with it: its database
+            // either ran it already or never had it.
+            logger.warn(
+              { queueId: job.id, job: job.name },
+              'left alone a job that this database does not hold to run (done already, or not its own)',
+            );
+            return;
+          }
+          const { id } = row;
           const registration = byName.get(job.name);
-          if (!registration) throw new UnrecoverableError(`no handler for job ${job.name}`);
-          const { id, createdAt, payload } = job.data;
-          const claimed = { id, kind: job.name, payload, createdAt, attempt: job.attemptsMade + 1 };
+          if (!registration) {
+            await failJob(db, id, `no handler for ${job.name}`);
+            throw new UnrecoverableError(`no handler for job ${job.name}`);
+          }
+          const claimed = { id, uid, kind: job.name, payload, createdAt, attempt: job.attemptsMade + 1 };
           const outcome = await runJob(registration, claimed, { logger, counters, onFailure });
           if (outcome.kind === 'retry') throw new Error(outcome.error);
           const record = outcome.kind === 'done' ? completeJob(db, id) : failJob(db, id, outcome.reason);
@@ -181,8 +318,8 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
     },
     async close() {
       closed = true;
-      clearInterval(poller);
-      await relaying.idle();
+      for (const timer of timers) clearInterval(timer);
+      await Promise.all([relaying.idle(), checking.idle()]);
       // Worker.close waits for the jobs it is running to finish, and for its waiting connection to
       // end, which never happens if that connection was between two reconnects (BullMQ #4585). So
       // it has closeTimeoutMs; jobs still running then go back to the queue through the stalled check.

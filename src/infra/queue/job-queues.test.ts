@@ -75,6 +75,7 @@ const runners: Array<[string, QueueFactory | undefined]> = [
             pollMs: 50,
             sendTimeoutMs: 2000,
             closeTimeoutMs: 5000,
+            checkAfterMs: 60_000,
             onFailure,
             counters,
             prefix: redisPrefix,

@@ -1,13 +1,25 @@
 import type { Registry } from 'prom-client';
 import type { Db } from '../db/database.js';
 import { jobs } from '../db/schema.js';
-import { counter, gauge } from '../metrics/metrics.js';
+import { counter, gauge, readAtScrape } from '../metrics/metrics.js';
 import { registerStatusGauge } from '../metrics/status-gauge.js';
+import { countStuckJobs } from './jobs.sql.js';
 
-/** The jobs table by status, read at each scrape: `pending` is the outbox backlog. */
-export function registerJobsGauge(registry: Registry, db: Db): void {
+/**
+ * The jobs table by status, read at each scrape: `pending` is the outbox backlog; and the jobs
+ * that should have started `stuckAfterMs` ago and have not (see countStuckJobs).
+ */
+export function registerJobsGauge(registry: Registry, db: Db, stuckAfterMs: number): void {
   const help = 'Jobs in the jobs table by status: pending (the outbox backlog), relayed to Redis, failed.';
   registerStatusGauge(registry, db, { name: 'tokenpool_jobs', help }, jobs.status);
+  readAtScrape(
+    registry,
+    {
+      name: 'tokenpool_jobs_stuck',
+      help: 'Jobs due for JOB_STUCK_SECONDS that no worker has started: none took them, or Redis lost them.',
+    },
+    async () => [{ labels: {}, value: await countStuckJobs(db, stuckAfterMs) }],
+  );
 }
 
 /** What this process's runners did: runs by outcome, and the jobs running now. */

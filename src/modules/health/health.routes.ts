@@ -1,42 +1,51 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
 import type { Config } from '../../config.js';
+import { within } from '../../infra/concurrency/deadline.js';
+import type { Db } from '../../infra/db/database.js';
 import { errors } from '../../infra/http/errors.js';
 import { Problem, problemResponse } from '../../infra/http/schemas.js';
+import { countStuckJobs } from '../../infra/queue/jobs.sql.js';
 import type { DependencyPings } from './dependency-pings.js';
 
 const Live = Type.Object({ status: Type.Literal('ok') });
 
 const State = Type.Union([Type.Literal('up'), Type.Literal('down')]);
+const JobsState = Type.Union([Type.Literal('up'), Type.Literal('degraded')], {
+  description: '`degraded` while some job has waited JOB_STUCK_SECONDS to start (`stuckJobs` says how many).',
+});
 const Checks = Type.Object(
-  { database: State, redis: Type.Optional(State) },
-  { description: 'Whether each dependency answered in time; `redis` only when REDIS_URL is set.' },
+  { database: State, redis: Type.Optional(State), jobs: Type.Optional(JobsState) },
+  {
+    description:
+      'Whether each dependency answered in time (`redis` only when REDIS_URL is set), and whether jobs start ' +
+      '(`jobs`, when the database answered): stuck jobs degrade the service without making it unready.',
+  },
 );
-const Ready = Type.Object({ status: Type.Literal('ok'), checks: Checks });
+const Ready = Type.Object({
+  status: Type.Literal('ok'),
+  checks: Checks,
+  stuckJobs: Type.Optional(Type.Integer({ minimum: 0, description: 'Jobs that have waited too long to start.' })),
+});
 const NotReady = Type.Object(
   { ...Problem.properties, checks: Checks },
   { description: 'A problem document (code UNAVAILABLE, with Retry-After) naming what is down.' },
 );
 
 /** Up when the ping answers within `timeoutMs`; a ping still waiting then counts as down. */
-async function check(ping: () => Promise<unknown>, timeoutMs: number): Promise<Static<typeof State>> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<Static<typeof State>>((resolve) => {
-    timer = setTimeout(() => resolve('down'), timeoutMs);
-  });
+function check(ping: () => Promise<unknown>, timeoutMs: number): Promise<Static<typeof State>> {
   const answered = ping().then(
     () => 'up' as const,
     () => 'down' as const,
   );
-  const state = await Promise.race([answered, late]);
-  clearTimeout(timer);
-  return state;
+  return within(answered, timeoutMs, 'down' as const);
 }
 
 /** What the probes are built from. */
 export interface HealthDeps {
-  readonly config: Pick<Config, 'READINESS_TIMEOUT_MS'>;
+  readonly config: Pick<Config, 'READINESS_TIMEOUT_MS' | 'JOB_STUCK_SECONDS'>;
   readonly pings: DependencyPings;
+  readonly database: { readonly db: Db };
 }
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: HealthDeps }> = async (app, { deps }) => {
@@ -79,7 +88,15 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: HealthDeps }> = asy
         request.log.warn({ down }, 'not ready');
         throw errors.unavailable(`Not ready: ${down.join(', ')} did not answer.`, { checks });
       }
-      return { status: 'ok' as const, checks };
+      // Within the same bound: a count that does not come in time says nothing, rather than delay the probe.
+      const counted = countStuckJobs(deps.database.db, deps.config.JOB_STUCK_SECONDS * 1000).catch(() => undefined);
+      const stuckJobs = await within(counted, timeoutMs, undefined);
+      if (stuckJobs === undefined) return { status: 'ok' as const, checks };
+      return {
+        status: 'ok' as const,
+        checks: { ...checks, jobs: stuckJobs > 0 ? ('degraded' as const) : ('up' as const) },
+        stuckJobs,
+      };
     },
   );
 };
