@@ -82,7 +82,7 @@ describe.runIf(databaseUrl && redisUrl)('when Redis is away', () => {
         async () => {
           const ip = freshAddress();
           await call(harness.app, 'POST', '/api/v1/auth/login', { body: { email, password: PASSWORD }, ip });
-          return (await redis.exists(`${harness.redisPrefix}:rate:route:login:ip:${ip}`)) === 1;
+          return (await redis.exists(`${harness.runtime.redisPrefix}:rate:route:login:ip:${ip}`)) === 1;
         },
         10_000,
         () => 'the rate limiter did not return to Redis',

@@ -29,7 +29,7 @@ export interface Harness {
 }
 
 /** A fresh, isolated copy of PostgreSQL for one test file, cloned from the migrated template. */
-async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+export async function createTestDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> } | undefined> {
   const { databaseUrl } = testEnvironment;
   const template = inject('templateDatabase');
   if (!databaseUrl || !template) return undefined;
@@ -39,6 +39,7 @@ async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void
   await admin.query(`create database "${name}" template "${template}"`);
   await admin.end();
   return {
+    name,
     url: databaseUrlFor(databaseUrl, name),
     async drop() {
       const client = new pg.Client({ connectionString: databaseUrl });

@@ -58,12 +58,13 @@ export async function startProcess(
 ): Promise<ServiceProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [CLI, command], {
-    // A worker serves its metrics on WORKER_PORT, an API on PORT: either way, a free one.
+    // A worker serves its metrics on WORKER_PORT, an API on PORT: either way, a free one. A `serve`
+    // group forks a job process of its own, which must not share the API's port.
     env: {
       PATH: process.env.PATH,
       ...env,
       PORT: String(port),
-      WORKER_PORT: String(port),
+      WORKER_PORT: String(command === 'serve' ? await freePort() : port),
       HOST: '127.0.0.1',
       LOG_LEVEL: logLevel,
     },

@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
 import { sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { testEnvironment } from '../../../test/helpers/environment.js';
 import { useHarness } from '../../../test/helpers/harness.js';
 import { waitFor } from '../../../test/helpers/processes.js';
@@ -11,11 +12,12 @@ import { createMetricsRegistry } from '../metrics/metrics.js';
 import { createBullmqQueue } from './bullmq-queue.js';
 import { createDatabaseQueue } from './database-queue.js';
 import { jobCounters } from './jobs.metrics.js';
-import { enqueueJob } from './jobs.sql.js';
+import { countStuckJobs, enqueueJob } from './jobs.sql.js';
 import {
   defineJob,
   type JobFailure,
   type JobQueue,
+  type JobType,
   PermanentJobError,
   type RetryPolicy,
   registerJob,
@@ -260,5 +262,127 @@ describe('the database runner after a crash', () => {
     await ranJobs(2, 'the claim never lapsed');
     await shared.close();
     expect(seen).toEqual(['1@2', '2@2']);
+  });
+});
+
+describe.runIf(redis)('BullMQ job identity', () => {
+  const kind = (label: string) => `${label}-${randomBytes(4).toString('hex')}`;
+  const warnings: Array<{ msg: string }> = [];
+  const warnLogger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line)) });
+  // One test's workers would take the next one's jobs, and fail them for want of a handler.
+  const openQueues: JobQueue[] = [];
+  afterEach(async () => {
+    for (const queue of openQueues.splice(0)) await queue.close();
+  });
+
+  function bullmq(checkAfterMs = 60_000): JobQueue {
+    const queue = createBullmqQueue({
+      redis: redis as Redis,
+      db,
+      logger: warnLogger,
+      pollMs: 50,
+      sendTimeoutMs: 2000,
+      closeTimeoutMs: 5000,
+      checkAfterMs,
+      onFailure: async () => {},
+      counters,
+      prefix: redisPrefix,
+    });
+    openQueues.push(queue);
+    return queue;
+  }
+
+  /** A handler that counts its runs. */
+  function counting(type: JobType<{ n: number }>) {
+    const runs: number[] = [];
+    return { runs, registration: registerJob(type, async ({ n }) => void runs.push(n), { retry: FAST }) };
+  }
+
+  const row = async (name: string) =>
+    (
+      await queryRows<{ id: string; uid: string; status: string; queueId: string | null }>(
+        db,
+        sql`select id::text as id, uid::text as uid, status, queue_id as "queueId" from jobs where kind = ${name}`,
+      )
+    )[0];
+
+  it('runs a job again when Redis holds a finished run of it that its database never recorded, as after a restore', async () => {
+    const type = defineJob<{ n: number }>(kind('restored'));
+    const { runs, registration } = counting(type);
+    const queue = bullmq();
+    queue.process([registration], { concurrency: 1 });
+    await db.transaction((tx) => enqueueJob(tx, type, { n: 1 }));
+    const before = await row(type.name);
+    queue.wake();
+    await waitFor(
+      async () => runs.length === 1 && (await row(type.name)) === undefined,
+      10_000,
+      () => 'the job did not run',
+    );
+    // A dump taken before the run comes back: the same row, id and uid, still to run.
+    await db.execute(
+      sql`insert into jobs (id, uid, kind, payload) overriding system value
+          values (${before?.id}::bigint, ${before?.uid}::uuid, ${type.name}, '{"n":2}'::jsonb)`,
+    );
+    queue.wake();
+    await waitFor(
+      () => runs.length === 2,
+      10_000,
+      () => 'the restored job never ran again',
+    );
+    expect(runs).toEqual([1, 2]);
+    expect(warnings.map((line) => line.msg)).toContainEqual(expect.stringContaining('Redis holds a finished run'));
+  });
+
+  it("leaves alone a job on Redis that its database does not hold, as another database's would be", async () => {
+    const type = defineJob<{ n: number }>(kind('stranger'));
+    const { runs, registration } = counting(type);
+    bullmq().process([registration], { concurrency: 1 });
+    const foreign = new Queue('jobs', { connection: redis as Redis, prefix: redisPrefix });
+    const added = await foreign.add(type.name, { uid: randomUUID(), createdAt: Date.now(), payload: { n: 1 } });
+    await waitFor(
+      async () => (await foreign.getJobState(added.id as string)) === 'completed',
+      10_000,
+      () => 'the worker did not take the job',
+    );
+    await foreign.close();
+    expect(runs).toEqual([]);
+    expect(warnings.map((line) => line.msg)).toContainEqual(expect.stringContaining('left alone a job'));
+  });
+
+  it('relays again a relayed job whose BullMQ job was deleted, and counts it stuck while it waits for a worker', async () => {
+    const type = defineJob<{ n: number }>(kind('deleted'));
+    const { runs, registration } = counting(type);
+    const queue = bullmq(300);
+    await db.transaction((tx) => enqueueJob(tx, type, { n: 1 }));
+    queue.wake();
+    await waitFor(
+      async () => (await row(type.name))?.status === 'relayed',
+      10_000,
+      () => 'not relayed',
+    );
+    const relayed = (await row(type.name)) as { queueId: string };
+    const byHand = new Queue('jobs', { connection: redis as Redis, prefix: redisPrefix });
+    await byHand.remove(relayed.queueId);
+    await waitFor(
+      async () => (await byHand.getJobState(relayed.queueId)) === 'waiting',
+      10_000,
+      () => 'reconciliation did not relay the job again',
+    );
+    // No worker takes it: once it has waited longer than the bound, it is stuck.
+    await waitFor(
+      async () => (await countStuckJobs(db, 300)) > 0,
+      5000,
+      () => 'a job waiting for a worker was never counted stuck',
+    );
+    queue.process([registration], { concurrency: 1 });
+    await waitFor(
+      async () => runs.length === 1 && (await row(type.name)) === undefined,
+      10_000,
+      () => 'the job did not run',
+    );
+    await byHand.close();
+    expect(await countStuckJobs(db, 300)).toBe(0);
+    expect(warnings.map((line) => line.msg)).toContainEqual(expect.stringContaining('no longer queued on Redis'));
   });
 });
