@@ -144,7 +144,11 @@ describe.runIf(databaseUrl && redisUrl)('when Redis is away', () => {
         10_000,
         () => 'readiness did not return once Redis was back',
       );
-      expect((await ready(app)).response.json()).toEqual({ status: 'ok', checks: { database: 'up', redis: 'up' } });
+      expect((await ready(app)).response.json()).toEqual({
+        status: 'ok',
+        checks: { database: 'up', redis: 'up', jobs: 'up' },
+        stuckJobs: 0,
+      });
       await countsInRedisAgain(user.email);
       // The job written with the registration waited in the database and is relayed now.
       await harness.mailbox.waitFor(newcomer, 'Welcome', 15_000);

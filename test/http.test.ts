@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { expectProblem } from './helpers/client.js';
+import { expectProblem, uniqueEmail } from './helpers/client.js';
 import { useHarness } from './helpers/harness.js';
+import { waitFor } from './helpers/processes.js';
 
 const file = useHarness();
 
@@ -45,7 +46,8 @@ describe('HTTP edge', () => {
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toEqual({
       status: 'ok',
-      checks: { database: 'up', ...(file.harness.config.REDIS_URL ? { redis: 'up' } : {}) },
+      checks: { database: 'up', ...(file.harness.config.REDIS_URL ? { redis: 'up' } : {}), jobs: 'up' },
+      stuckJobs: 0,
     });
   });
 
@@ -154,5 +156,27 @@ describe('HTTP edge', () => {
     expect(docs.statusCode).toBe(200);
     expect(docs.headers['content-security-policy']).toContain("frame-ancestors 'none'");
     expect(docs.headers['x-frame-options']).toBe('DENY');
+  });
+});
+
+describe('readiness with jobs that no worker takes', () => {
+  const idle = useHarness({ JOB_STUCK_SECONDS: '1' }, { workers: false });
+
+  it('stays ready, says jobs are degraded and counts the stuck ones', async () => {
+    await idle.api.register(uniqueEmail('stuck'));
+    let body: { checks?: { jobs?: string }; stuckJobs?: number } = {};
+    await waitFor(
+      async () => {
+        const ready = await idle.harness.app.inject({ method: 'GET', url: '/health/ready' });
+        expect(ready.statusCode).toBe(200);
+        body = ready.json();
+        return body.checks?.jobs === 'degraded';
+      },
+      10_000,
+      () => `never degraded: ${JSON.stringify(body)}`,
+    );
+    expect(body.stuckJobs).toBeGreaterThanOrEqual(1);
+    const metrics = await idle.harness.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/^tokenpool_jobs_stuck [1-9]/m);
   });
 });
