@@ -27,12 +27,13 @@ export function useApiProcesses(block: HarnessContext): ApiProcesses {
 }
 
 /**
- * One JSON request to a service process over HTTP, as `accessToken`; answers the status and the
- * body, typed as the caller expects it (a problem document when the status is not 2xx).
+ * One JSON request to a service process over HTTP, as `accessToken` (anonymous when undefined);
+ * answers the status and the body, typed as the caller expects it (a problem document when the
+ * status is not 2xx).
  */
 export async function sendJson<T = unknown>(
   baseUrl: string,
-  accessToken: string,
+  accessToken: string | undefined,
   method: 'GET' | 'POST' | 'DELETE',
   path: string,
   body?: unknown,
@@ -40,7 +41,7 @@ export async function sendJson<T = unknown>(
   const response = await fetch(`${baseUrl}/api/v1${path}`, {
     method,
     headers: {
-      authorization: `Bearer ${accessToken}`,
+      ...(accessToken === undefined ? {} : { authorization: `Bearer ${accessToken}` }),
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),

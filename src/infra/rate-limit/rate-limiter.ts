@@ -7,11 +7,23 @@ export interface RateLimitResult {
   retryAfterMs: number;
 }
 
+/** One counter an attempt takes a slot in: at most `limit` slots in each window of `windowMs`. */
+export interface RateSlot {
+  key: string;
+  limit: number;
+  windowMs: number;
+}
+
 /** Fixed-window counters: at most `limit` hits per key in each window of `windowMs`. */
 export interface RateLimiter {
   hit(key: string, limit: number, windowMs: number): Promise<RateLimitResult>;
-  /** The hits counted in the key's current window, without adding one. */
-  count(key: string): Promise<{ hits: number; retryAfterMs: number }>;
+  /**
+   * Takes a slot in every counter at once, or in none when any of them is full: an attempt counted
+   * this way before its outcome is known cannot be raced past by attempts sent alongside it.
+   */
+  reserve(slots: readonly RateSlot[]): Promise<RateLimitResult>;
+  /** Gives back a slot `reserve` took in each key, for an attempt that turned out not to count. */
+  release(keys: readonly string[]): Promise<void>;
   /** Forgets the key's hits, as a successful login does for its failures. */
   reset(key: string): Promise<void>;
 }
@@ -19,27 +31,42 @@ export interface RateLimiter {
 /** One process only: the embedded default. */
 export function createMemoryRateLimiter(now: () => number = Date.now): RateLimiter {
   const windows = new Map<string, { count: number; resetAt: number }>();
+  /** The key's current window, a fresh one when the last has ended. */
+  function windowOf(key: string, windowMs: number, time: number) {
+    // Drop expired windows as we go, so the map cannot grow without bound.
+    if (windows.size > 10_000) {
+      for (const [k, w] of windows) if (w.resetAt <= time) windows.delete(k);
+    }
+    let window = windows.get(key);
+    if (!window || window.resetAt <= time) {
+      window = { count: 0, resetAt: time + windowMs };
+      windows.set(key, window);
+    }
+    return window;
+  }
   return {
     async hit(key, limit, windowMs) {
       const time = now();
-      // Drop expired windows as we go, so the map cannot grow without bound.
-      if (windows.size > 10_000) {
-        for (const [k, w] of windows) if (w.resetAt <= time) windows.delete(k);
-      }
-      let window = windows.get(key);
-      if (!window || window.resetAt <= time) {
-        window = { count: 0, resetAt: time + windowMs };
-        windows.set(key, window);
-      }
+      const window = windowOf(key, windowMs, time);
       window.count += 1;
       return { allowed: window.count <= limit, retryAfterMs: window.resetAt - time };
     },
-    async count(key) {
-      const window = windows.get(key);
+    async reserve(slots) {
       const time = now();
-      return !window || window.resetAt <= time
-        ? { hits: 0, retryAfterMs: 0 }
-        : { hits: window.count, retryAfterMs: window.resetAt - time };
+      // No await between the check and the count: one process runs this whole, like the script below.
+      const taken = slots.map((slot) => ({ slot, window: windowOf(slot.key, slot.windowMs, time) }));
+      const full = taken.filter(({ slot, window }) => window.count >= slot.limit);
+      if (full.length > 0) {
+        return { allowed: false, retryAfterMs: Math.max(...full.map(({ window }) => window.resetAt - time)) };
+      }
+      for (const { window } of taken) window.count += 1;
+      return { allowed: true, retryAfterMs: 0 };
+    },
+    async release(keys) {
+      for (const key of keys) {
+        const window = windows.get(key);
+        if (window && window.count > 0) window.count -= 1;
+      }
     },
     async reset(key) {
       windows.delete(key);
@@ -55,6 +82,31 @@ if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return { count, redis.call('PTTL', KEYS[1]) }
 `;
 
+// Checks every counter, then counts in all or none, in one script: Redis runs it whole, so attempts
+// sent at once from several processes cannot all read a counter before any of them adds to it.
+// ARGV holds each key's limit and window, in pairs; the answer is { 1 }, or { 0, milliseconds until
+// the last full window ends }.
+const RESERVE_SCRIPT = `
+local wait = -1
+for i, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[2 * i - 1]) then
+    wait = math.max(wait, redis.call('PTTL', key), 0)
+  end
+end
+if wait >= 0 then return { 0, wait } end
+for i, key in ipairs(KEYS) do
+  if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, ARGV[2 * i]) end
+end
+return { 1 }
+`;
+
+// A window that has ended meanwhile is gone, and nothing is given back to its successor.
+const RELEASE_SCRIPT = `
+for _, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+end
+`;
+
 /**
  * Shared by every process that uses the same Redis. While Redis is away each process counts on
  * its own (the limits hold per process) rather than let a login wait on Redis or go unlimited.
@@ -63,18 +115,6 @@ export function createRedisRateLimiter(redis: Redis, prefix: string, guard: Outa
   const local = createMemoryRateLimiter();
   const redisKey = (key: string) => `${prefix}:rate:${key}`;
   return {
-    count(key) {
-      return guard.run(
-        async () => {
-          const [[, hits], [, ttl]] = (await redis.multi().get(redisKey(key)).pttl(redisKey(key)).exec()) as [
-            [unknown, string | null],
-            [unknown, number],
-          ];
-          return { hits: Number(hits ?? 0), retryAfterMs: Math.max(ttl, 0) };
-        },
-        () => local.count(key),
-      );
-    },
     reset(key) {
       return guard.run(
         async () => {
@@ -91,6 +131,26 @@ export function createRedisRateLimiter(redis: Redis, prefix: string, guard: Outa
           return { allowed: count <= limit, retryAfterMs: Math.max(ttl, 0) };
         },
         () => local.hit(key, limit, windowMs),
+      );
+    },
+    reserve(slots) {
+      return guard.run(
+        async () => {
+          const args = slots.flatMap((slot) => [slot.limit, slot.windowMs]);
+          const keys = slots.map((slot) => redisKey(slot.key));
+          const reply = await redis.eval(RESERVE_SCRIPT, keys.length, ...keys, ...args);
+          const [allowed, wait = 0] = reply as [number, number?];
+          return { allowed: allowed === 1, retryAfterMs: wait };
+        },
+        () => local.reserve(slots),
+      );
+    },
+    release(keys) {
+      return guard.run(
+        async () => {
+          await redis.eval(RELEASE_SCRIPT, keys.length, ...keys.map(redisKey));
+        },
+        () => local.release(keys),
       );
     },
   };

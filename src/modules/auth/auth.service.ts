@@ -19,6 +19,7 @@ import {
 import type { AccessCredentials } from './access-credentials.js';
 import { passwordResetEmailJob, welcomeEmailJob } from './email-jobs.js';
 import { consumeEmailLink, isLiveEmailLink, spendEmailLinks } from './email-links.sql.js';
+import { createFailureLimits, refuse } from './failure-limits.js';
 import { hashSecret, newOpaqueSecret } from './opaque-secrets.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import type { SessionEnds } from './session-cache.js';
@@ -40,15 +41,6 @@ export interface TokenPairResult {
 }
 
 const RATE_WINDOW_MS = 60_000;
-/** Failed logins from one IP across e-mails, and for one e-mail across IPs, per LOGIN_RATE_LIMIT. */
-const LOGIN_IP_FACTOR = 3;
-/** How much slower a login for an e-mail under attack from many addresses answers. */
-const LOGIN_SLOWDOWN_MS = 1000;
-/** Wrong current passwords allowed in CHANGE_WINDOW_MS, per session and per user. */
-const CHANGE_LIMIT = { session: 5, user: 10 };
-const CHANGE_WINDOW_MS = 15 * 60_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Long enough to open a stream right after asking; a reconnect asks again. */
 const STREAM_TICKET_TTL_SECONDS = 30;
 
@@ -64,9 +56,7 @@ export interface AuthDeps {
 
 export function createAuthService({ database, queue, accessCredentials, rateLimiter, config, sessions }: AuthDeps) {
   const { db } = database;
-
-  const refuse = (...results: Array<{ retryAfterMs: number }>) =>
-    errors.rateLimited(Math.max(1, Math.ceil(Math.max(...results.map((r) => r.retryAfterMs)) / 1000)));
+  const failureLimits = createFailureLimits(rateLimiter, config);
 
   /** Counts one request to `route` from the caller's IP: AUTH_RATE_LIMIT a minute, on every costly public route. */
   async function limitIp(route: string, context: AuditOrigin): Promise<void> {
@@ -87,50 +77,6 @@ export function createAuthService({ database, queue, accessCredentials, rateLimi
     const refused = results.filter((result) => !result.allowed);
     if (refused.length > 0) throw refuse(...refused);
   }
-
-  /**
-   * Login failures, counted where they cannot be turned against the owner: per (e-mail, IP) pair
-   * and per IP, which refuse; per e-mail across every IP, which only slows the answer, so guesses
-   * spread over many addresses are slowed without the owner ever being locked out.
-   */
-  const loginFailures = (email: string, context: AuditOrigin) => {
-    const ip = context.ip ?? 'unknown';
-    return {
-      pair: `login-failed:pair:${ip}:${email}`,
-      ip: `login-failed:ip:${ip}`,
-      email: `login-failed:email:${email}`,
-    };
-  };
-
-  async function checkLoginFailures(email: string, context: AuditOrigin): Promise<void> {
-    const keys = loginFailures(email, context);
-    const [pair, ip, byEmail] = await Promise.all([
-      rateLimiter.count(keys.pair),
-      rateLimiter.count(keys.ip),
-      rateLimiter.count(keys.email),
-    ]);
-    const refused = [
-      ...(pair.hits >= config.LOGIN_RATE_LIMIT ? [pair] : []),
-      ...(ip.hits >= LOGIN_IP_FACTOR * config.LOGIN_RATE_LIMIT ? [ip] : []),
-    ];
-    if (refused.length > 0) throw refuse(...refused);
-    if (byEmail.hits >= LOGIN_IP_FACTOR * config.LOGIN_RATE_LIMIT) await sleep(LOGIN_SLOWDOWN_MS);
-  }
-
-  async function countLoginFailure(email: string, context: AuditOrigin): Promise<void> {
-    const keys = loginFailures(email, context);
-    await Promise.all([
-      rateLimiter.hit(keys.pair, config.LOGIN_RATE_LIMIT, RATE_WINDOW_MS),
-      rateLimiter.hit(keys.ip, LOGIN_IP_FACTOR * config.LOGIN_RATE_LIMIT, RATE_WINDOW_MS),
-      rateLimiter.hit(keys.email, LOGIN_IP_FACTOR * config.LOGIN_RATE_LIMIT, RATE_WINDOW_MS),
-    ]);
-  }
-
-  /** Wrong current passwords, per session and per user: a stolen access token cannot guess on. */
-  const changeFailures = (principal: Principal) => ({
-    session: `change-password-failed:session:${principal.sessionId}`,
-    user: `change-password-failed:user:${principal.userId}`,
-  });
 
   /** Opens a refresh token on the session, inside the caller's transaction, and signs an access token. */
   async function issuePair(executor: Executor, claims: Principal): Promise<TokenPairResult> {
@@ -178,12 +124,12 @@ export function createAuthService({ database, queue, accessCredentials, rateLimi
     async login(input: { email: string; password: string }, context: AuditOrigin): Promise<TokenPairResult> {
       const email = normalizeEmail(input.email);
       await limitIp('login', context);
-      await checkLoginFailures(email, context);
       const user = await findUserByEmail(db, email);
       // verifyPassword spends the same time on an unknown account, so the answer tells nothing.
-      const valid = await verifyPassword(user?.passwordHash ?? null, input.password);
+      const valid = await failureLimits.login(email, context.ip ?? 'unknown', () =>
+        verifyPassword(user?.passwordHash ?? null, input.password),
+      );
       if (!user || !valid) {
-        await countLoginFailure(email, context);
         await insertAuditEntry(db, {
           action: 'auth.login_failed',
           userId: user?.id ?? null,
@@ -192,8 +138,6 @@ export function createAuthService({ database, queue, accessCredentials, rateLimi
         });
         throw errors.invalidCredentials();
       }
-      // The owner got in: this address's failures on this account are forgotten.
-      await rateLimiter.reset(loginFailures(email, context).pair);
       return db.transaction(async (tx) => {
         const sessionId = await insertSession(tx, user.id);
         await insertAuditEntry(tx, {
@@ -335,18 +279,10 @@ export function createAuthService({ database, queue, accessCredentials, rateLimi
     ): Promise<void> {
       const user = await findUserById(db, principal.userId);
       if (!user) throw errors.unauthenticated('The account no longer exists.');
-      const keys = changeFailures(principal);
-      const [bySession, byUser] = await Promise.all([rateLimiter.count(keys.session), rateLimiter.count(keys.user)]);
-      const refused = [
-        ...(bySession.hits >= CHANGE_LIMIT.session ? [bySession] : []),
-        ...(byUser.hits >= CHANGE_LIMIT.user ? [byUser] : []),
-      ];
-      if (refused.length > 0) throw refuse(...refused);
-      if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
-        await Promise.all([
-          rateLimiter.hit(keys.session, CHANGE_LIMIT.session, CHANGE_WINDOW_MS),
-          rateLimiter.hit(keys.user, CHANGE_LIMIT.user, CHANGE_WINDOW_MS),
-        ]);
+      const right = await failureLimits.changePassword(principal, () =>
+        verifyPassword(user.passwordHash, input.currentPassword),
+      );
+      if (!right) {
         await insertAuditEntry(db, {
           action: 'auth.password_change_failed',
           userId: user.id,
