@@ -1,8 +1,9 @@
 import type { Db } from '../../infra/db/database.js';
 import { insertAuditEntry } from '../audit/audit.sql.js';
 import { NO_REQUEST } from '../audit/audit-origin.js';
-import { findUserByEmail, insertUser, normalizeEmail, setRole, updatePasswordHash } from '../users/users.sql.js';
+import { findUserByEmail, insertUser, normalizeEmail, setRole } from '../users/users.sql.js';
 import { hashPassword } from './passwords.js';
+import { replacePassword } from './replace-password.js';
 
 export interface EnsureAdminOptions {
   email: string;
@@ -30,7 +31,7 @@ export async function ensureAdmin(db: Db, options: EnsureAdminOptions): Promise<
     if (!user) throw new Error(`could not create or find ${email}`);
     if (!created) {
       await setRole(tx, user.id, 'admin');
-      if (options.resetPassword) await updatePasswordHash(tx, user.id, passwordHash);
+      if (options.resetPassword) await replacePassword(tx, user.id, passwordHash);
     }
     await insertAuditEntry(tx, {
       action: 'auth.admin_ensured',

@@ -14,14 +14,14 @@ import {
   markEmailVerified,
   normalizeEmail,
   type UserRow,
-  updatePasswordHash,
 } from '../users/users.sql.js';
 import type { AccessCredentials } from './access-credentials.js';
 import { passwordResetEmailJob, welcomeEmailJob } from './email-jobs.js';
-import { consumeEmailLink, isLiveEmailLink, spendEmailLinks } from './email-links.sql.js';
+import { consumeEmailLink, isLiveEmailLink } from './email-links.sql.js';
 import { createFailureLimits, refuse } from './failure-limits.js';
 import { hashSecret, newOpaqueSecret } from './opaque-secrets.js';
 import { hashPassword, verifyPassword } from './passwords.js';
+import { replacePassword } from './replace-password.js';
 import type { SessionEnds } from './session-cache.js';
 import {
   findRefreshToken,
@@ -242,8 +242,7 @@ export function createAuthService({ database, queue, accessCredentials, rateLimi
         // requests with one token, only one can get past this line.
         const userId = await consumeEmailLink(tx, hashSecret(input.token), 'password_reset');
         if (!userId) throw errors.invalidEmailLink();
-        await updatePasswordHash(tx, userId, passwordHash);
-        await spendEmailLinks(tx, userId, 'password_reset');
+        await replacePassword(tx, userId, passwordHash);
         const ended = await revokeUserSessions(tx, userId, 'password_reset');
         await insertAuditEntry(tx, {
           action: 'auth.password_reset',
@@ -295,7 +294,7 @@ export function createAuthService({ database, queue, accessCredentials, rateLimi
       }
       const passwordHash = await hashPassword(input.newPassword);
       await db.transaction(async (tx) => {
-        await updatePasswordHash(tx, user.id, passwordHash);
+        await replacePassword(tx, user.id, passwordHash);
         const ended = await revokeUserSessions(tx, user.id, 'password_changed', principal.sessionId);
         await insertAuditEntry(tx, {
           action: 'auth.password_changed',

@@ -53,6 +53,25 @@ describe('forgot and reset password', () => {
     expect(answers.map((a) => a.statusCode).sort()).toEqual([204, 400]);
   });
 
+  it('spends every outstanding reset link when the password is changed', async () => {
+    const { email, accessToken } = await file.api.signUp();
+    // A link that leaked (a shared mailbox, a forwarded e-mail) before the owner changed the password.
+    const token = await resetToken(email);
+    const changed = await file.api.post(
+      '/auth/change-password',
+      { currentPassword: PASSWORD, newPassword: 'changed by the owner' },
+      accessToken,
+    );
+    expect(changed.statusCode, changed.body).toBe(204);
+    expectProblem(
+      await file.api.post('/auth/reset-password', { token, password: "the attacker's password" }),
+      400,
+      'INVALID_EMAIL_LINK',
+    );
+    expectProblem(await file.api.post('/auth/login', { email, password: "the attacker's password" }), 401);
+    await file.api.login(email, 'changed by the owner');
+  });
+
   it('refuses a token older than one hour', async () => {
     const { email } = await file.api.signUp();
     const token = await resetToken(email);
