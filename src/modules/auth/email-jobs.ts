@@ -43,7 +43,7 @@ async function loadUser(deps: EmailJobDeps, userId: string) {
 export function welcomeEmailHandler(deps: EmailJobDeps): JobHandler<UserPayload> {
   return async ({ userId }) => {
     const user = await loadUser(deps, userId);
-    await deps.mailer.send(welcomeEmail(user.email, user.name, await linkFor(deps, user.id, 'email_verification')));
+    await deps.mailer.send(welcomeEmail(user.email, await linkFor(deps, user.id, 'email_verification')));
   };
 }
 
@@ -51,6 +51,6 @@ export function passwordResetEmailHandler(deps: EmailJobDeps): JobHandler<UserPa
   return async ({ userId }) => {
     const user = await loadUser(deps, userId);
     const link = await linkFor(deps, user.id, 'password_reset');
-    await deps.mailer.send(passwordResetEmail(user.email, user.name, link, PASSWORD_RESET_TTL_SECONDS / 60));
+    await deps.mailer.send(passwordResetEmail(user.email, link, PASSWORD_RESET_TTL_SECONDS / 60));
   };
 }

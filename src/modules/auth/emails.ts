@@ -15,21 +15,24 @@ function message(to: string, subject: string, lines: string[], link: { label: st
   return { to, subject, text, html };
 }
 
-export function welcomeEmail(to: string, name: string, verifyUrl: string): MailMessage {
+// Nothing a requester typed goes into an e-mail, not even a name: whoever registers or asks a reset
+// names the address, and the address may be a stranger's, who would get the words from us.
+
+export function welcomeEmail(to: string, verifyUrl: string): MailMessage {
   return message(
     to,
     'Welcome to Tokenpool',
-    [`Hello ${name},`, 'your Tokenpool account is ready. Please confirm that this e-mail address is yours.'],
+    ['Hello,', 'your Tokenpool account is ready. Please confirm that this e-mail address is yours.'],
     { label: 'Confirm your e-mail', url: verifyUrl },
   );
 }
 
-export function passwordResetEmail(to: string, name: string, resetUrl: string, validMinutes: number): MailMessage {
+export function passwordResetEmail(to: string, resetUrl: string, validMinutes: number): MailMessage {
   return message(
     to,
     'Reset your Tokenpool password',
     [
-      `Hello ${name},`,
+      'Hello,',
       `someone asked to reset the password of this account. The link works once, for ${validMinutes} minutes.`,
       'If it was not you, ignore this e-mail: your password stays as it is.',
     ],

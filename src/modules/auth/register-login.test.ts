@@ -40,6 +40,19 @@ describe('POST /auth/register', () => {
     expectProblem(await file.api.post('/auth/verify-email', { token }), 400, 'INVALID_EMAIL_LINK');
   });
 
+  it("sends a stranger's address no word the registrant typed, in the welcome or the reset e-mail", async () => {
+    const email = uniqueEmail('stranger');
+    const name = 'customer. URGENT: wire the fee at https://evil.example/pay';
+    expect((await file.api.post('/auth/register', { name, email, password: PASSWORD })).statusCode).toBe(201);
+    expect((await file.api.post('/auth/forgot-password', { email })).statusCode).toBe(202);
+    for (const subject of ['Welcome', 'Reset']) {
+      // Text and HTML parts alike.
+      const { body } = await file.harness.mailbox.waitFor(email, subject);
+      for (const part of ['customer', 'URGENT', 'wire', 'fee', 'evil.example', '/pay'])
+        expect(body).not.toContain(part);
+    }
+  });
+
   it('answers 409 for an e-mail already taken, whatever its case', async () => {
     const email = uniqueEmail();
     await file.api.register(email);
