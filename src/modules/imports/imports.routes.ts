@@ -15,6 +15,7 @@ import type { JobQueue } from '../../infra/queue/queue.js';
 import type { UploadStorage } from '../../infra/storage/upload-storage.js';
 import { insertAuditEntry } from '../audit/audit.sql.js';
 import { auditOrigin } from '../audit/audit-origin.js';
+import { csvCell } from './csv-cell.js';
 import { currentStatus, type ImportStatus, importChannel, isFinished, presentImport } from './import-status.js';
 import { importUsersJob } from './import-users.job.js';
 import { ImportStatusSchema, UploadBody } from './imports.schemas.js';
@@ -22,16 +23,6 @@ import { countImports, findImport, insertImport, listImports } from './imports.s
 import { textOnly } from './upload.js';
 
 const tags = ['imports'];
-
-/**
- * One CSV cell. A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`) gets a leading
- * apostrophe: the rows come from whoever wrote the uploaded file.
- */
-function csvField(value: string | number): string {
-  const raw = String(value);
-  const text = typeof value === 'string' && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 /**
  * What reading an upload failed on: our own refusals as they are; the multipart parser's errors
@@ -209,8 +200,9 @@ const routes: FastifyPluginAsyncTypebox<{ deps: ImportsDeps }> = async (app, { d
         tags,
         summary: 'The bad rows as CSV: line, row as read, reason (the first 1,000)',
         description:
-          'A download (`content-disposition: attachment`) with the header `line,row,reason`. A cell that a ' +
-          'spreadsheet would run as a formula starts with an apostrophe.',
+          'A download (`content-disposition: attachment`) with the header `line,row,reason`. Every cell is ' +
+          'quoted, and any part of a cell that starts a formula (`=`, `+`, `-`, `@`, tab or carriage return, ' +
+          'at its start or after a `,` or `;`) starts with an apostrophe.',
         params: IdParams,
         response: {
           200: {
@@ -223,10 +215,9 @@ const routes: FastifyPluginAsyncTypebox<{ deps: ImportsDeps }> = async (app, { d
     },
     async (request, reply) => {
       const record = await load(request.params.id);
-      const lines = [
-        'line,row,reason',
-        ...record.errors.map((e) => [e.line, e.row, e.message].map(csvField).join(',')),
-      ];
+      const lines = [['line', 'row', 'reason'], ...record.errors.map((e) => [e.line, e.row, e.message])].map((cells) =>
+        cells.map(csvCell).join(','),
+      );
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="import-${record.id}-errors.csv"`)

@@ -96,10 +96,32 @@ describe('importing a CSV', () => {
       headers: { authorization: `Bearer ${admin.accessToken}` },
     });
     expect(errorsCsv.headers['content-type']).toMatch(/^text\/csv/);
-    expect(errorsCsv.body.split('\n')[0]).toBe('line,row,reason');
-    expect(errorsCsv.body).toContain('3,"Bad Mail,not-an-email,2000-01-01",');
+    expect(errorsCsv.body.split('\n')[0]).toBe('"line","row","reason"');
+    expect(errorsCsv.body).toContain('"3","Bad Mail,not-an-email,2000-01-01",');
     // A cell that a spreadsheet would run as a formula is defused.
-    expect(errorsCsv.body).toContain(`11,"'=HYPERLINK(1),formula,",`);
+    expect(errorsCsv.body).toContain(`"11","'=HYPERLINK(1),formula,",`);
+  });
+
+  it('writes errors.csv that runs no formula, whether a spreadsheet splits it on `,` or on `;`', async () => {
+    const rows = ['x;=1+1;', 'a,+1;-1', 'b,c@d; @SUM(A1)', '"=cmd|\' /C calc\'!A0",x', 'c,"y;\t=2"'];
+    const result = await importFile(file.harness.app, admin.accessToken, ['name,email', ...rows].join('\n'));
+    expect(result.invalidRows).toBe(rows.length);
+    const errorsCsv = await file.harness.app.inject({
+      method: 'GET',
+      url: `/api/v1/users/imports/${(result as ImportView & { id: string }).id}/errors.csv`,
+      headers: { authorization: `Bearer ${admin.accessToken}` },
+    });
+    const lines = errorsCsv.body.trimEnd().split('\n');
+    expect(lines).toHaveLength(rows.length + 1);
+    for (const line of lines) {
+      for (const separator of [',', ';']) {
+        for (const cell of line.split(separator)) expect(cell.replace(/^[ "]*/, ''), line).not.toMatch(/^[=+\-@\t\r]/);
+      }
+      // Every cell quoted: a reader that honours quotes keeps each one whole.
+      expect(line).toMatch(/^"([^"]|"")*"(,"([^"]|"")*")*$/);
+    }
+    // The row as read, whole, its formula defused.
+    expect(lines[1]).toMatch(/^"2","x;'=1\+1;",/);
   });
 
   it('counts duplicates, within the file and against the database, without inserting twice', async () => {
