@@ -14,6 +14,7 @@ import {
 import { routeAuth } from './infra/http/route-auth.js';
 import { addSecurityHeaders } from './infra/http/security-headers.js';
 import { registerEventStreams } from './infra/http/sse.js';
+import { refuseUnstorableInput } from './infra/http/storable-input.js';
 import { registerMetrics } from './infra/metrics/metrics-routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
@@ -83,6 +84,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     referrerPolicy: { policy: 'no-referrer' },
   });
   registerProblemHandlers(app);
+  refuseUnstorableInput(app);
   registerEventStreams(app);
   // Before any route: its timing hook covers every route registered after it.
   registerMetrics(app, { registry: deps.metrics, token: deps.config.METRICS_TOKEN });

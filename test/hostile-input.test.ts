@@ -13,9 +13,20 @@ import { expectProblem, PASSWORD, uniqueEmail } from './helpers/client.js';
 import { useHarness } from './helpers/harness.js';
 import { importFile, upload } from './helpers/imports.js';
 
-// Findings of an attacker's probe, each a request that used to answer 500 or do harm.
-const file = useHarness();
+// Findings of an attacker's probe, each a request that used to answer 500 or do harm. Everything
+// the service logs while they run is kept: client input must never make an error-level line.
+const serviceLog: string[] = [];
+const file = useHarness({}, { logger: createLogger('warn', sinkInto(serviceLog)) });
 let admin: { accessToken: string };
+
+function sinkInto(lines: string[]): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(chunk.toString());
+      callback();
+    },
+  });
+}
 
 beforeAll(async () => {
   admin = await signInAdmin(file.harness);
@@ -46,6 +57,42 @@ describe('bad input gets a 4xx problem, never a 500', () => {
     expectProblem(await file.api.get('/logs?page=1000001', admin.accessToken), 400, 'VALIDATION_FAILED');
     const far = (await file.api.get('/users?page=1000000', admin.accessToken)).json();
     expect(far).toMatchObject({ data: [], meta: { page: 1000000 } });
+  });
+
+  it('refuses values the database cannot hold: NUL, lone surrogates, integers past int64, deep nesting', async () => {
+    const user = await file.api.signUp();
+    // As JSON text, which is what arrives: no client library could even write the deepest one.
+    const lease = (metadata: string) =>
+      file.api.postRaw('/tokens/lease', 'application/json', `{"metadata":${metadata}}`, user.accessToken);
+    for (const metadata of [
+      '{"note":"a\\u0000b"}',
+      '{"a\\u0000b":1}',
+      '{"note":"\\ud800"}',
+      '{"note":["x\\udc00y"]}',
+      `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`,
+    ]) {
+      const problem = expectProblem(await lease(metadata), 400, 'VALIDATION_FAILED');
+      expect(problem.errors?.[0]?.field).toMatch(/^metadata/);
+    }
+    // Nesting is counted from the body itself: 33 levels are refused, 32 are fine.
+    const nested = (levels: number) => `{"list":${'['.repeat(levels - 2)}1${']'.repeat(levels - 2)}}`;
+    expectProblem(await lease(nested(33)), 400, 'VALIDATION_FAILED');
+    const granted = await lease(nested(32));
+    expect(granted.statusCode, granted.body).toBe(201);
+    const { tokenId } = granted.json();
+    for (const fence of ['9223372036854775807', '9223372036854775808', '-9223372036854775809', '1e30']) {
+      const problem = expectProblem(
+        await file.api.get(`/tokens/${tokenId}/validate?fence=${fence}`, user.accessToken),
+        400,
+        'VALIDATION_FAILED',
+      );
+      expect(problem.errors?.map((e) => e.field)).toContain('fence');
+    }
+    expectProblem(await file.api.get('/logs?action=a%00b', user.accessToken), 400, 'VALIDATION_FAILED');
+    // Bytes that are not UTF-8 (a surrogate's, a sequence cut short) are read as whatever text they make.
+    for (const action of ['%ED%A0%80', 'a%F0%9F']) {
+      expect((await file.api.get(`/logs?action=${action}`, user.accessToken)).statusCode).toBe(200);
+    }
   });
 
   it('refuses reset and verify tokens that this service could not have made, before any lookup', async () => {
@@ -183,14 +230,8 @@ describe('imports that used to never end, or fail whole', () => {
 
 describe('secrets never reach a log', () => {
   const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      lines.push(chunk.toString());
-      callback();
-    },
-  });
   // As in production, where the dashboard's source maps are not served unless asked for.
-  const logged = useHarness({ DASHBOARD_SOURCE_MAPS: 'false' }, { logger: createLogger('info', sink) });
+  const logged = useHarness({ DASHBOARD_SOURCE_MAPS: 'false' }, { logger: createLogger('info', sinkInto(lines)) });
 
   it('redacts the token of an opened reset or verify link, like a stream ticket', async () => {
     for (const page of ['/reset-password?token=SECRET1', '/verify-email?x=1&token=SECRET2', '/?refreshToken=SECRET3']) {
@@ -241,5 +282,12 @@ describe('files that hold secrets or personal data', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the service's log, after every hostile request above", () => {
+  it('holds no error-level line: nothing a client sent made the service fail', () => {
+    const errorLines = serviceLog.filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
+    expect(errorLines).toEqual([]);
   });
 });
