@@ -181,6 +181,6 @@ describe('a client generated from the document, signed in as an admin', () => {
     expect(listed.data?.data.map((entry) => entry.id)).toContain(id);
     const bad = await api.GET('/api/v1/users/imports/{id}/errors.csv', { params: { path: { id } }, parseAs: 'text' });
     expect(bad.response.headers.get('content-type')).toMatch(/^text\/csv/);
-    expect(bad.data).toMatch(/^line,row,reason\n3,/);
+    expect(bad.data).toMatch(/^"line","row","reason"\n"3",/);
   });
 });
