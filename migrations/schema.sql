@@ -1,5 +1,5 @@
--- The schema as migrations/ leave it: written by `npm run db:dump`, checked by a test. Do not
--- edit it; change the migrations, then dump again.
+-- The schema as migrations/ and the modules' functions/*.sql leave it: written by `npm run db:dump`,
+-- checked by a test. Do not edit it; change a migration or a function source, then dump again.
 
 CREATE TABLE audit_logs (
   id uuid NOT NULL DEFAULT gen_random_uuid(),
@@ -99,6 +99,13 @@ CREATE TABLE sessions (
   CONSTRAINT sessions_user_id_users_id_fk FOREIGN KEY (user_id) REFERENCES users(id)
 );
 CREATE INDEX sessions_user_id_idx ON public.sessions USING btree (user_id) WHERE (revoked_at IS NULL);
+
+CREATE TABLE sql_function_sources (
+  file text NOT NULL,
+  sha256 text NOT NULL,
+  applied_at timestamp(6) with time zone NOT NULL DEFAULT now(),
+  CONSTRAINT sql_function_sources_pkey PRIMARY KEY (file)
+);
 
 CREATE TABLE stream_tickets (
   ticket_hash text NOT NULL,

@@ -4,6 +4,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { ReleasingPool } from './releasing-pool.js';
 import * as schema from './schema.js';
+import { applySqlFunctions } from './sql-functions.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -25,7 +26,8 @@ export interface Database {
    */
   query<T>(statement: Statement, values: unknown[]): Promise<T[]>;
   /**
-   * Runs the numbered migrations that have not run yet and answers how many it ran; safe to call
+   * Runs the numbered migrations that have not run yet, then the SQL function sources that changed
+   * (sql-functions.ts), and answers how many migrations it ran; safe to call
    * from many processes at once.
    */
   migrate(): Promise<number>;
@@ -162,6 +164,7 @@ async function createPostgres(url: string, options: PostgresOptions): Promise<Da
           await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
           const before = await countMigrations(locked as unknown as Db);
           await migrate(locked, { migrationsFolder });
+          await applySqlFunctions(locked as unknown as Db);
           return (await countMigrations(locked as unknown as Db)) - before;
         } finally {
           await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => {});
@@ -196,6 +199,7 @@ async function createPglite(dataDir: string): Promise<Database> {
       const { migrate } = await import('drizzle-orm/pglite/migrator');
       const before = await countMigrations(db as unknown as Db);
       await migrate(db, { migrationsFolder });
+      await applySqlFunctions(db as unknown as Db);
       return (await countMigrations(db as unknown as Db)) - before;
     },
     withoutTimeouts(work) {

@@ -22,7 +22,7 @@ function auditActionsInSql(text: string): string[] {
 }
 
 describe('the schema dump', () => {
-  it('is what the migrations make today (run `npm run db:dump` after changing a migration)', async () => {
+  it('is what the migrations and function sources make today (run `npm run db:dump` after changing either)', async () => {
     expect(await dumpMigratedSchema()).toBe(await readFile(SCHEMA_DUMP_PATH, 'utf8'));
   });
 

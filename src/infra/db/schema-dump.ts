@@ -21,16 +21,16 @@ export async function dumpMigratedSchema(): Promise<string> {
 }
 
 /**
- * The schema as the migrations leave it, as text: every table with its columns, constraints and
- * indexes, every composite type, every function's current body, every trigger. Migrations are
- * history (a function may be replaced by a later one); this is the present, in one place, so a
- * reader finds a function's body here and a reviewer sees its change as a diff. Written to
+ * The schema as the migrations and the function sources leave it, as text: every table with its
+ * columns, constraints and indexes, every composite type, every function's current body, every
+ * trigger. Migrations are history; this is the present, in one place, so a reviewer sees any
+ * change to it as a diff. Written to
  * migrations/schema.sql by `npm run db:dump`; a test fails when the two differ.
  */
 export async function dumpSchema(db: Db): Promise<string> {
   const sections = [
-    '-- The schema as migrations/ leave it: written by `npm run db:dump`, checked by a test. Do not\n' +
-      '-- edit it; change the migrations, then dump again.',
+    "-- The schema as migrations/ and the modules' functions/*.sql leave it: written by `npm run db:dump`,\n" +
+      '-- checked by a test. Do not edit it; change a migration or a function source, then dump again.',
   ];
   const tables = await queryRows<{ name: string }>(
     db,

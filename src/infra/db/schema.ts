@@ -341,3 +341,10 @@ export const deploymentSettings = pgTable('deployment_settings', {
   value: text('value').notNull(),
   createdAt: createdAt(),
 });
+
+/** Which text of each SQL function source (`modules/<module>/functions/*.sql`) the database runs. */
+export const sqlFunctionSources = pgTable('sql_function_sources', {
+  file: text('file').primaryKey(),
+  sha256: text('sha256').notNull(),
+  appliedAt: timestamp('applied_at', { withTimezone: true, precision: 6 }).notNull().defaultNow(),
+});
