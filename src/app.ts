@@ -45,6 +45,17 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: 1024 * 1024,
+    // A request whose headers and body have not all arrived in time is answered 408 and its
+    // connection closed (answerClientError): slow senders cannot hold connections for minutes.
+    // Node's timer covers the request only, so an event stream, once its GET has arrived, runs on.
+    requestTimeout: deps.config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: deps.config.KEEP_ALIVE_TIMEOUT_MS,
+    http: {
+      headersTimeout: deps.config.REQUEST_TIMEOUT_MS,
+      // Node looks for late requests on this interval (30 s by default): a tenth of the timeout
+      // keeps a request from outliving its limit by more than that.
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(deps.config.REQUEST_TIMEOUT_MS / 10)),
+    },
     // Every answer is a problem document, even for requests that never reach a route.
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
@@ -85,7 +96,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   });
   registerProblemHandlers(app);
   refuseUnstorableInput(app);
-  registerEventStreams(app);
+  registerEventStreams(app, { slots: deps.rateLimiter.slots, perUser: deps.config.MAX_STREAMS_PER_USER });
   // Before any route: its timing hook covers every route registered after it.
   registerMetrics(app, { registry: deps.metrics, token: deps.config.METRICS_TOKEN });
 
@@ -106,6 +117,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.addHook('onClose', () => sessions.close());
   await app.register(routeAuth, {
     authenticator: createAuthenticator(deps.database, deps.accessCredentials, sessions),
+    failedStreamAttempts: { limiter: deps.rateLimiter, perMinute: deps.config.AUTH_RATE_LIMIT },
   });
   endStreamsWithTheirSessions(app, deps.database.db);
   await app.register(multipart, { throwFileSizeLimit: true });

@@ -27,6 +27,9 @@ describe('loadConfig', () => {
       WEBHOOK_CONNECT_TIMEOUT_MS: 5000,
       WEBHOOK_RESPONSE_TIMEOUT_MS: 10_000,
       WEBHOOK_ALLOW_PRIVATE: false,
+      MAX_STREAMS_PER_USER: 20,
+      REQUEST_TIMEOUT_MS: 30_000,
+      KEEP_ALIVE_TIMEOUT_MS: 10_000,
     });
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config.REDIS_URL).toBeUndefined();
@@ -47,6 +50,8 @@ describe('loadConfig', () => {
     [{ DB_QUERY_TIMEOUT_MS: '0' }, /^DB_QUERY_TIMEOUT_MS /],
     [{ REDIS_COMMAND_TIMEOUT_MS: 'soon' }, /^REDIS_COMMAND_TIMEOUT_MS must be integer/],
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL has a value that is not allowed/],
+    [{ MAX_STREAMS_PER_USER: '0' }, /^MAX_STREAMS_PER_USER /],
+    [{ REQUEST_TIMEOUT_MS: '0' }, /^REQUEST_TIMEOUT_MS /],
     [{ WEBHOOK_ALLOW_PRIVATE: 'maybe' }, /^WEBHOOK_ALLOW_PRIVATE must be boolean/],
     [{ DATABASE_URL: 'not a url' }, /^DATABASE_URL must match format/],
     [{ ADMIN_EMAIL: 'root@example.com' }, /^ADMIN_EMAIL and ADMIN_PASSWORD must be set together/],

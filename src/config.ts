@@ -68,8 +68,14 @@ const EnvSchema = Type.Object({
   // Failed logins per minute for one e-mail from one IP (three times as many from one IP across
   // e-mails), and forgot-password requests per minute per IP and per e-mail.
   LOGIN_RATE_LIMIT: Type.Integer({ ...PositiveInt, default: 10 }),
-  // Requests per minute from one IP to each unauthenticated route that costs work.
+  // Requests per minute from one IP to each unauthenticated route that costs work, and failed
+  // attempts to open an event stream.
   AUTH_RATE_LIMIT: Type.Integer({ ...PositiveInt, default: 60 }),
+  // Connections: event streams one user may hold open at once (across processes), how long a
+  // request's headers and body may take to arrive, and how long an idle keep-alive connection stays.
+  MAX_STREAMS_PER_USER: Type.Integer({ ...PositiveInt, maximum: 10_000, default: 20 }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 600_000, default: 30_000 }),
+  KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 600_000, default: 10_000 }),
   // HTTP processes `api` and `serve` run; default: one per core with PostgreSQL and Redis, else 1.
   WEB_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
   // Where a `worker` process serves its /metrics and health.

@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   'NOT_A_CSV',
   'UNSUPPORTED_MEDIA_TYPE',
   'RATE_LIMITED',
+  'TOO_MANY_STREAMS',
   'HEADERS_TOO_LARGE',
   'INTERNAL',
   'UNAVAILABLE',
@@ -145,6 +146,13 @@ export const errors = {
     new AppError(429, 'RATE_LIMITED', 'Too many requests', `Try again in ${retryAfterSeconds} seconds.`, undefined, {
       'retry-after': String(retryAfterSeconds),
     }),
+  tooManyStreams: (limit: number) =>
+    new AppError(
+      429,
+      'TOO_MANY_STREAMS',
+      'Too many event streams',
+      `At most ${limit} event streams may be open at once per user; close one first.`,
+    ),
   internal: () => new AppError(500, 'INTERNAL', 'Internal server error', 'An unexpected error occurred.'),
   unavailable: (detail: string, extensions?: Record<string, unknown>) =>
     new AppError(

@@ -9,7 +9,8 @@ import type {
 } from 'fastify';
 import fp from 'fastify-plugin';
 import Type, { type TObject } from 'typebox';
-import { errors } from './errors.js';
+import type { RateLimiter } from '../rate-limit/rate-limiter.js';
+import { AppError, errors } from './errors.js';
 import type { Principal, Role } from './principal.js';
 import { problems } from './schemas.js';
 
@@ -35,6 +36,16 @@ const StreamTicketQuery = Type.Object({
 });
 
 const ROUTE_AUTH = 'route-auth';
+const FAILED_STREAM_WINDOW_MS = 60_000;
+
+export interface RouteAuthOptions {
+  authenticator: Authenticator;
+  /**
+   * Failed attempts to open an event stream allowed per IP a minute: past them the answer is 429
+   * before any ticket or token is looked up, so nobody can guess tickets or hammer the lookups.
+   */
+  failedStreamAttempts: { limiter: RateLimiter; perMinute: number };
+}
 
 /**
  * Routes declare `config: { auth: 'user' | 'admin' }`; this hook gives each of them the check,
@@ -42,8 +53,27 @@ const ROUTE_AUTH = 'route-auth';
  * only routes added after it: a module's routes say so with `moduleRoutes`, and registering them
  * first fails at start.
  */
-const routeAuthPlugin: FastifyPluginAsync<{ authenticator: Authenticator }> = async (app, { authenticator }) => {
+const routeAuthPlugin: FastifyPluginAsync<RouteAuthOptions> = async (app, { authenticator, failedStreamAttempts }) => {
   app.decorateRequest('principal', null);
+
+  /** Runs a stream route's authentication, counting its failures against the caller's IP. */
+  async function limitFailures(request: FastifyRequest, authenticate: () => Promise<Principal>): Promise<Principal> {
+    const { limiter, perMinute } = failedStreamAttempts;
+    const key = `stream-auth-failed:ip:${request.ip}`;
+    // Counted before the check, as a failure, so attempts sent together cannot race past the limit;
+    // handed back unless it failed.
+    const slot = await limiter.reserve([{ key, limit: perMinute, windowMs: FAILED_STREAM_WINDOW_MS }]);
+    if (!slot.allowed) throw errors.rateLimited(Math.max(1, Math.ceil(slot.retryAfterMs / 1000)));
+    let failed = false;
+    try {
+      return await authenticate();
+    } catch (error) {
+      failed = error instanceof AppError && error.status === 401;
+      throw error;
+    } finally {
+      if (!failed) await limiter.release([key]);
+    }
+  }
 
   app.addHook('onRoute', (route) => {
     const config = route.config as FastifyContextConfig | undefined;
@@ -53,7 +83,8 @@ const routeAuthPlugin: FastifyPluginAsync<{ authenticator: Authenticator }> = as
     route.schema ??= {};
     const schema = route.schema as Record<string, unknown>;
     schema.security = [{ bearerAuth: [] }, ...(acceptsTicket ? [{ streamTicket: [] }] : [])];
-    schema.response = { ...problems(401, ...(role === 'admin' ? [403] : [])), ...(schema.response as object) };
+    const refusals = [401, ...(role === 'admin' ? [403] : []), ...(acceptsTicket ? [429] : [])];
+    schema.response = { ...problems(...refusals), ...(schema.response as object) };
     if (acceptsTicket) {
       // The ticket joins the route's own query parameters (the route's HEAD twin comes through
       // here with the same schema: adding it again changes nothing).
@@ -67,9 +98,9 @@ const routeAuthPlugin: FastifyPluginAsync<{ authenticator: Authenticator }> = as
       // The hook runs before validation, so the ticket is checked for a plain string here.
       const given = (request.query as Record<string, unknown>).ticket;
       const useTicket = acceptsTicket && !request.headers.authorization && typeof given === 'string' && given !== '';
-      const caller = useTicket
-        ? await authenticator.ticket(given)
-        : await authenticator.bearer(request.headers.authorization);
+      const authenticate = () =>
+        useTicket ? authenticator.ticket(given) : authenticator.bearer(request.headers.authorization);
+      const caller = acceptsTicket ? await limitFailures(request, authenticate) : await authenticate();
       if (role === 'admin' && caller.role !== 'admin') throw errors.forbidden('Only admins may do this.');
       request.principal = caller;
     };

@@ -1,11 +1,22 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type, { type TSchema } from 'typebox';
 import type { EventBus } from '../events/event-bus.js';
+import type { HeldSlots } from '../rate-limit/held-slots.js';
+import { errors } from './errors.js';
+import type { Principal } from './principal.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     eventStreams: Set<EventStream>;
+    eventStreamLimits: EventStreamLimits;
   }
+}
+
+export interface EventStreamLimits {
+  /** Where open streams are counted: shared by every process when Redis is there. */
+  slots: HeldSlots;
+  /** Streams one user may hold open at once, over every stream route (MAX_STREAMS_PER_USER). */
+  perUser: number;
 }
 
 export interface EventStream {
@@ -48,8 +59,9 @@ export function eventStreamResponse(description: string, payloads: Record<string
 }
 
 /** Tracks the app's open streams and ends them on close: shutting down must not wait for clients to leave. */
-export function registerEventStreams(app: FastifyInstance): void {
+export function registerEventStreams(app: FastifyInstance, limits: EventStreamLimits): void {
   app.decorate('eventStreams', new Set<EventStream>());
+  app.decorate('eventStreamLimits', limits);
   app.addHook('preClose', async () => {
     for (const stream of app.eventStreams) stream.close();
   });
@@ -57,22 +69,32 @@ export function registerEventStreams(app: FastifyInstance): void {
 
 /**
  * Streams a channel of the event bus to the client: subscribed before the stream opens, so a
- * client that sees it open misses nothing after; unsubscribed when it closes.
+ * client that sees it open misses nothing after; unsubscribed when it closes. The stream holds one
+ * of the caller's slots while it is open; past the cap the answer is 429 and nothing is opened.
  */
 export async function streamChannel(
   request: FastifyRequest,
   reply: FastifyReply,
   bus: EventBus,
   channel: string,
-  sessionId: string,
+  caller: Principal,
   forward: (stream: EventStream, message: unknown) => void,
 ): Promise<EventStream> {
+  const { slots, perUser } = request.server.eventStreamLimits;
+  const slot = await slots.acquire(`streams:user:${caller.userId}`, perUser);
+  if (!slot) throw errors.tooManyStreams(perUser);
   let stream: EventStream | undefined;
-  const unsubscribe = await bus.subscribe(channel, (message) => {
-    if (stream) forward(stream, message);
-  });
-  stream = openEventStream(request, reply, sessionId);
+  const unsubscribe = await bus
+    .subscribe(channel, (message) => {
+      if (stream) forward(stream, message);
+    })
+    .catch(async (error: unknown) => {
+      await slot.release();
+      throw error;
+    });
+  stream = openEventStream(request, reply, caller.sessionId);
   stream.onClose(unsubscribe);
+  stream.onClose(() => void slot.release());
   return stream;
 }
 

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { OutageGuard } from '../outage-guard.js';
+import { createMemorySlots, createRedisSlots, type HeldSlots } from './held-slots.js';
 
 export interface RateLimitResult {
   allowed: boolean;
@@ -26,6 +27,8 @@ export interface RateLimiter {
   release(keys: readonly string[]): Promise<void>;
   /** Forgets the key's hits, as a successful login does for its failures. */
   reset(key: string): Promise<void>;
+  /** Limits on what is held open rather than asked for (event streams), kept in the same place. */
+  readonly slots: HeldSlots;
 }
 
 /** One process only: the embedded default. */
@@ -45,6 +48,7 @@ export function createMemoryRateLimiter(now: () => number = Date.now): RateLimit
     return window;
   }
   return {
+    slots: createMemorySlots(now),
     async hit(key, limit, windowMs) {
       const time = now();
       const window = windowOf(key, windowMs, time);
@@ -115,6 +119,7 @@ export function createRedisRateLimiter(redis: Redis, prefix: string, guard: Outa
   const local = createMemoryRateLimiter();
   const redisKey = (key: string) => `${prefix}:rate:${key}`;
   return {
+    slots: createRedisSlots(redis, prefix, guard),
     reset(key) {
       return guard.run(
         async () => {

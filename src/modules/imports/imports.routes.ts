@@ -182,8 +182,8 @@ const routes: FastifyPluginAsyncTypebox<{ deps: ImportsDeps }> = async (app, { d
         stream.send('progress', status);
         if (isFinished(status.status)) stream.close();
       };
-      const session = principal(request).sessionId;
-      const stream = await streamChannel(request, reply, events, importChannel(record.id), session, (open, message) =>
+      const caller = principal(request);
+      const stream = await streamChannel(request, reply, events, importChannel(record.id), caller, (open, message) =>
         send(open, message as ImportStatus),
       );
       // Read after subscribing, so a change between the two is not lost (at worst it comes twice).

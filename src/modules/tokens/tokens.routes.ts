@@ -137,7 +137,7 @@ const routes: FastifyPluginAsyncTypebox<{ deps: TokensDeps }> = async (app, { de
       if (holder && holder !== caller.userId && caller.role !== 'admin') {
         throw errors.forbidden('Only admins may follow the events of another holder.');
       }
-      await streamChannel(request, reply, deps.events, TOKEN_EVENTS_CHANNEL, caller.sessionId, (stream, message) => {
+      await streamChannel(request, reply, deps.events, TOKEN_EVENTS_CHANNEL, caller, (stream, message) => {
         const event = message as TokenEvent;
         if (!holder || concernsHolder(event, holder)) stream.send(event.type, event);
       });
