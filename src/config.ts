@@ -71,6 +71,10 @@ const EnvSchema = Type.Object({
   // Requests per minute from one IP to each unauthenticated route that costs work, and failed
   // attempts to open an event stream.
   AUTH_RATE_LIMIT: Type.Integer({ ...PositiveInt, default: 60 }),
+  // `closed`: accounts come only from admins' invitations, imports and service accounts.
+  REGISTRATION: Type.Union([Type.Literal('open'), Type.Literal('closed')], { default: 'open' }),
+  // Registrations a minute from one IP: tighter than AUTH_RATE_LIMIT, each one a hash and an e-mail.
+  REGISTER_RATE_LIMIT: Type.Integer({ ...PositiveInt, default: 10 }),
   // Connections: event streams one user may hold open at once (across processes), how long a
   // request's headers and body may take to arrive, and how long an idle keep-alive connection stays.
   MAX_STREAMS_PER_USER: Type.Integer({ ...PositiveInt, maximum: 10_000, default: 20 }),

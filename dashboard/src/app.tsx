@@ -33,7 +33,10 @@ function signedInPage({ path, query }: Location, me: User) {
   if (path === PAGES.pool) return <PoolPage me={me} />;
   const token = match(PAGES.token, path);
   if (token) return <TokenPage id={token.id as string} me={me} />;
-  if (path === PAGES.users) return <UsersPage page={pageNumber(query)} />;
+  if (path === PAGES.users) {
+    if (me.role !== 'admin') return <Forbidden what="list the users" />;
+    return <UsersPage page={pageNumber(query)} />;
+  }
   if (path === PAGES.audit) {
     const filters = { page: pageNumber(query), action: query.get('action') ?? '', userId: query.get('userId') ?? '' };
     return <AuditPage filters={filters} me={me} />;

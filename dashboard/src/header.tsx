@@ -6,7 +6,7 @@ import { Link } from './router.js';
 const SECTIONS = [
   { href: '/', label: 'Pool', admin: false, owns: (path: string) => path === '/' || path.startsWith('/tokens/') },
   { href: '/imports', label: 'Imports', admin: true, owns: (path: string) => path.startsWith('/imports') },
-  { href: '/users', label: 'Users', admin: false, owns: (path: string) => path === '/users' },
+  { href: '/users', label: 'Users', admin: true, owns: (path: string) => path === '/users' },
   { href: '/audit', label: 'Audit log', admin: false, owns: (path: string) => path.startsWith('/audit') },
   { href: '/webhooks', label: 'Webhooks', admin: true, owns: (path: string) => path.startsWith('/webhooks') },
 ];

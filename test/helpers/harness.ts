@@ -78,6 +78,7 @@ export async function startHarness(overrides: EnvInput = {}, options: HarnessOpt
     PUBLIC_URL: 'http://tokenpool.test',
     LOGIN_RATE_LIMIT: '1000',
     AUTH_RATE_LIMIT: '100000',
+    REGISTER_RATE_LIMIT: '100000',
     // One process per service process a test starts, unless it asks for a group.
     WEB_CONCURRENCY: '1',
     LOG_LEVEL: 'silent',

@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'INVALID_REFRESH_TOKEN',
   'REFRESH_TOKEN_REUSED',
   'FORBIDDEN',
+  'REGISTRATION_CLOSED',
   'NOT_FOUND',
   'ROUTE_NOT_FOUND',
   'METHOD_NOT_ALLOWED',
@@ -89,6 +90,13 @@ export const errors = {
   invalidEmailLink: () =>
     new AppError(400, 'INVALID_EMAIL_LINK', 'Invalid link', 'The link is unknown, already used or expired.'),
   forbidden: (detail = 'You are not allowed to do this.') => new AppError(403, 'FORBIDDEN', 'Forbidden', detail),
+  registrationClosed: () =>
+    new AppError(
+      403,
+      'REGISTRATION_CLOSED',
+      'Registration closed',
+      'Accounts are made by invitation only; ask an administrator.',
+    ),
   notFound: (what: string) => new AppError(404, 'NOT_FOUND', 'Not found', `${what} was not found.`),
   routeNotFound: (method: string, url: string) =>
     new AppError(404, 'ROUTE_NOT_FOUND', 'Not found', `No route ${method} ${url}.`),

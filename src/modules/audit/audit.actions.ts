@@ -1,6 +1,7 @@
 /** Every action the audit log records. Modules add theirs here, so the list is the documentation. */
 export const AUDIT_ACTIONS = [
   'user.registered',
+  'user.invited',
   'auth.login',
   'auth.login_failed',
   'auth.refresh',

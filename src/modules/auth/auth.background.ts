@@ -2,6 +2,8 @@ import type { BackgroundWork } from '../../infra/background-work.js';
 import { type Backoff, registerJob, retryFor } from '../../infra/queue/queue.js';
 import {
   type EmailJobDeps,
+  invitationEmailHandler,
+  invitationEmailJob,
   passwordResetEmailHandler,
   passwordResetEmailJob,
   welcomeEmailHandler,
@@ -15,6 +17,7 @@ export function accountEmailWork(deps: EmailJobDeps, backoff: Backoff): Backgrou
     jobs: [
       registerJob(welcomeEmailJob, welcomeEmailHandler(deps), { retry }),
       registerJob(passwordResetEmailJob, passwordResetEmailHandler(deps), { retry }),
+      registerJob(invitationEmailJob, invitationEmailHandler(deps), { retry }),
     ],
   };
 }

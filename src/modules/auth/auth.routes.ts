@@ -4,14 +4,13 @@ import { principal } from '../../infra/http/principal.js';
 import { moduleRoutes } from '../../infra/http/route-auth.js';
 import { NoContent, problems } from '../../infra/http/schemas.js';
 import { auditOrigin } from '../audit/audit-origin.js';
-import { presentUser } from '../users/users.schemas.js';
+import { presentUser, UserResponse } from '../users/users.schemas.js';
 import {
   ChangePasswordBody,
   ForgotPasswordBody,
   LoginBody,
   RefreshBody,
   RegisterBody,
-  RegisterResponse,
   ResetPasswordBody,
   StreamTicket,
   TokenPair,
@@ -33,9 +32,11 @@ const routes: FastifyPluginAsyncTypebox<{ deps: AuthDeps }> = async (app, { deps
         summary: 'Create an account; a welcome e-mail follows',
         description:
           'Creates a `user` account. E-mails are compared case-insensitively: 409 `EMAIL_TAKEN` when one is ' +
-          'taken. A background job sends the welcome e-mail, whose link confirms the address (`verifyEmail`).',
+          'taken. A background job sends the welcome e-mail, whose link confirms the address (`verifyEmail`). ' +
+          'With `REGISTRATION=closed`, 403 `REGISTRATION_CLOSED`: admins invite instead (`inviteUser`). ' +
+          'REGISTER_RATE_LIMIT a minute per IP.',
         body: RegisterBody,
-        response: { 201: RegisterResponse, ...problems(400, 409) },
+        response: { 201: UserResponse, ...problems(400, 403, 409, 429) },
       },
     },
     async (request, reply) => {
@@ -99,7 +100,9 @@ const routes: FastifyPluginAsyncTypebox<{ deps: AuthDeps }> = async (app, { deps
         operationId: 'forgotPassword',
         tags,
         summary: 'E-mail a password reset link',
-        description: 'Answers 202 whether or not the e-mail is known. Rate limited like login.',
+        description:
+          'Answers 202 whether or not the e-mail is known. LOGIN_RATE_LIMIT a minute per IP; one e-mail per ' +
+          'address and asking IP in 5 minutes, and 5 an hour per address: past those, 202 and no e-mail.',
         body: ForgotPasswordBody,
         response: { 202: Type.Unsafe<void>({ type: 'null', description: 'Accepted' }), ...problems(400, 429) },
       },

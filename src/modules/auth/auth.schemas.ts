@@ -1,9 +1,7 @@
 import Type from 'typebox';
 import { OneLine } from '../../infra/http/schemas.js';
-import { User } from '../users/users.schemas.js';
+import { Email } from '../users/users.schemas.js';
 
-// Surrounding spaces are allowed: e-mails are trimmed (and lower-cased) before use.
-const Email = Type.String({ format: 'email', maxLength: 320, examples: ['ada@example.com'] });
 const Password = Type.String({ minLength: 8, maxLength: 128 });
 // The request bodies' examples in the OpenAPI document.
 const EXAMPLE_PASSWORD = 'correct horse battery staple';
@@ -36,8 +34,6 @@ export const RegisterBody = Type.Object(
     examples: [{ name: 'Ada Lovelace', email: 'ada@example.com', password: EXAMPLE_PASSWORD, birthDate: '1990-04-12' }],
   },
 );
-
-export const RegisterResponse = Type.Object({ user: User });
 
 export const LoginBody = Type.Object(
   { email: Email, password: Type.String({ minLength: 1, maxLength: 1024 }) },

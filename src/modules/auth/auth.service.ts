@@ -41,6 +41,15 @@ export interface TokenPairResult {
 }
 
 const RATE_WINDOW_MS = 60_000;
+/**
+ * Reset e-mails to one address: one per asking IP in FORGOT_COOLDOWN_MS, and FORGOT_PER_ADDRESS in
+ * FORGOT_ADDRESS_WINDOW_MS from all IPs together. Past either the request still answers 202 and
+ * sends nothing: a flood costs the owner at most a handful of e-mails, each with a working link,
+ * and never a refusal, so the owner asking from their own address is not locked out.
+ */
+const FORGOT_COOLDOWN_MS = 5 * 60_000;
+const FORGOT_PER_ADDRESS = 5;
+const FORGOT_ADDRESS_WINDOW_MS = 60 * 60_000;
 /** Long enough to open a stream right after asking; a reconnect asks again. */
 const STREAM_TICKET_TTL_SECONDS = 30;
 
@@ -58,24 +67,36 @@ export function createAuthService({ database, queue, accessCredentials, rateLimi
   const { db } = database;
   const failureLimits = createFailureLimits(rateLimiter, config);
 
-  /** Counts one request to `route` from the caller's IP: AUTH_RATE_LIMIT a minute, on every costly public route. */
-  async function limitIp(route: string, context: AuditOrigin): Promise<void> {
+  /** Counts one request to `route` from the caller's IP: AUTH_RATE_LIMIT a minute unless told, on every costly public route. */
+  async function limitIp(route: string, context: AuditOrigin, perMinute = config.AUTH_RATE_LIMIT): Promise<void> {
+    const result = await rateLimiter.hit(`route:${route}:ip:${context.ip ?? 'unknown'}`, perMinute, RATE_WINDOW_MS);
+    if (!result.allowed) throw refuse(result);
+  }
+
+  /** Counts a forgot-password request against the caller's IP, which refuses past LOGIN_RATE_LIMIT. */
+  async function limitForgot(context: AuditOrigin): Promise<void> {
     const result = await rateLimiter.hit(
-      `route:${route}:ip:${context.ip ?? 'unknown'}`,
-      config.AUTH_RATE_LIMIT,
+      `forgot-password:ip:${context.ip ?? 'unknown'}`,
+      config.LOGIN_RATE_LIMIT,
       RATE_WINDOW_MS,
     );
     if (!result.allowed) throw refuse(result);
   }
 
-  /** Counts a forgot-password request against the caller's IP and the e-mail it names; either can refuse. */
-  async function limitForgot(email: string, context: AuditOrigin): Promise<void> {
-    const results = await Promise.all([
-      rateLimiter.hit(`forgot-password:ip:${context.ip ?? 'unknown'}`, config.LOGIN_RATE_LIMIT, RATE_WINDOW_MS),
-      rateLimiter.hit(`forgot-password:email:${email}`, config.LOGIN_RATE_LIMIT, RATE_WINDOW_MS),
-    ]);
-    const refused = results.filter((result) => !result.allowed);
-    if (refused.length > 0) throw refuse(...refused);
+  /** Whether this request may e-mail the address, per FORGOT_COOLDOWN_MS and FORGOT_PER_ADDRESS. */
+  async function mayMailReset(email: string, context: AuditOrigin): Promise<boolean> {
+    const pair = await rateLimiter.hit(
+      `forgot-password:pair:${context.ip ?? 'unknown'}:${email}`,
+      1,
+      FORGOT_COOLDOWN_MS,
+    );
+    if (!pair.allowed) return false;
+    const address = await rateLimiter.hit(
+      `forgot-password:email:${email}`,
+      FORGOT_PER_ADDRESS,
+      FORGOT_ADDRESS_WINDOW_MS,
+    );
+    return address.allowed;
   }
 
   /** Opens a refresh token on the session, inside the caller's transaction, and signs an access token. */
@@ -95,7 +116,8 @@ export function createAuthService({ database, queue, accessCredentials, rateLimi
       input: { name: string; email: string; password: string; birthDate?: string | null | undefined },
       context: AuditOrigin,
     ): Promise<UserRow> {
-      await limitIp('register', context);
+      if (config.REGISTRATION === 'closed') throw errors.registrationClosed();
+      await limitIp('register', context, config.REGISTER_RATE_LIMIT);
       if (input.birthDate && input.birthDate > new Date().toISOString().slice(0, 10)) {
         throw errors.validation('The body is invalid.', [{ field: 'birthDate', message: 'must not be in the future' }]);
       }
@@ -216,18 +238,20 @@ export function createAuthService({ database, queue, accessCredentials, rateLimi
     async forgotPassword(rawEmail: string, context: AuditOrigin): Promise<void> {
       const email = normalizeEmail(rawEmail);
       await limitIp('forgot-password', context);
-      await limitForgot(email, context);
+      await limitForgot(context);
+      // Counted for unknown e-mails too, so the time taken tells nothing about the address.
+      const mail = await mayMailReset(email, context);
       const user = await findUserByEmail(db, email);
       await db.transaction(async (tx) => {
         await insertAuditEntry(tx, {
           action: 'auth.password_reset_requested',
           userId: user?.id ?? null,
-          metadata: user ? {} : { email, reason: 'unknown_email' },
+          metadata: user ? (mail ? {} : { reason: 'recently_mailed' }) : { email, reason: 'unknown_email' },
           context,
         });
-        if (user) await enqueueJob(tx, passwordResetEmailJob, { userId: user.id });
+        if (user && mail) await enqueueJob(tx, passwordResetEmailJob, { userId: user.id });
       });
-      if (user) queue.wake();
+      if (user && mail) queue.wake();
     },
 
     async resetPassword(input: { token: string; password: string }, context: AuditOrigin): Promise<void> {
@@ -243,6 +267,9 @@ export function createAuthService({ database, queue, accessCredentials, rateLimi
         const userId = await consumeEmailLink(tx, hashSecret(input.token), 'password_reset');
         if (!userId) throw errors.invalidEmailLink();
         await replacePassword(tx, userId, passwordHash);
+        // The link came to the address: that confirms it, as the welcome e-mail's would (an
+        // invited user gets no other).
+        await markEmailVerified(tx, userId);
         const ended = await revokeUserSessions(tx, userId, 'password_reset');
         await insertAuditEntry(tx, {
           action: 'auth.password_reset',

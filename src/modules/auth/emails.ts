@@ -27,6 +27,20 @@ export function welcomeEmail(to: string, verifyUrl: string): MailMessage {
   );
 }
 
+/** To an address nobody has confirmed yet: it quotes nothing the inviting admin typed. */
+export function invitationEmail(to: string, setPasswordUrl: string, validHours: number): MailMessage {
+  return message(
+    to,
+    'You are invited to Tokenpool',
+    [
+      'Hello,',
+      `an administrator of Tokenpool made an account for this e-mail address. Choose a password to sign in: the link works once, for ${validHours} hours.`,
+      'If you did not expect this, ignore this e-mail.',
+    ],
+    { label: 'Choose your password', url: setPasswordUrl },
+  );
+}
+
 export function passwordResetEmail(to: string, resetUrl: string, validMinutes: number): MailMessage {
   return message(
     to,

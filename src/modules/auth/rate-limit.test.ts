@@ -5,7 +5,11 @@ import { useHarness } from '../../../test/helpers/harness.js';
 
 const LIMIT = 3;
 const PER_IP = 12;
-const file = useHarness({ LOGIN_RATE_LIMIT: String(LIMIT), AUTH_RATE_LIMIT: String(PER_IP) });
+const file = useHarness({
+  LOGIN_RATE_LIMIT: String(LIMIT),
+  AUTH_RATE_LIMIT: String(PER_IP),
+  REGISTER_RATE_LIMIT: String(PER_IP),
+});
 
 function login(email: string, ip: string, password = 'wrong password') {
   return file.harness.app.inject({

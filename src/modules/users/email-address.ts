@@ -3,6 +3,10 @@
 const EMAIL =
   /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+$/;
 
+/** The longest address SMTP carries (RFC 5321: a 256-octet path less its angle brackets). */
+export const MAX_EMAIL_LENGTH = 254;
+
 export function isEmail(value: string): boolean {
-  return EMAIL.test(value.trim());
+  const email = value.trim();
+  return email.length <= MAX_EMAIL_LENGTH && EMAIL.test(email);
 }

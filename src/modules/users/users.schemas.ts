@@ -1,17 +1,30 @@
 import Type, { type Static } from 'typebox';
-import { Timestamp, Uuid } from '../../infra/http/schemas.js';
+import { OneLine, Timestamp, Uuid } from '../../infra/http/schemas.js';
+import { MAX_EMAIL_LENGTH } from './email-address.js';
 import type { UserRow } from './users.sql.js';
+
+// Surrounding spaces are allowed: e-mails are trimmed (and lower-cased) before use.
+export const Email = Type.String({ format: 'email', maxLength: MAX_EMAIL_LENGTH, examples: ['ada@example.com'] });
+
+const Role = Type.Union([Type.Literal('user'), Type.Literal('admin')]);
 
 export const User = Type.Object({
   id: Uuid,
   name: Type.String(),
   email: Type.String(),
   birthDate: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
-  role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
+  role: Role,
   emailVerifiedAt: Type.Union([Timestamp, Type.Null()]),
   createdAt: Timestamp,
 });
 export type User = Static<typeof User>;
+
+export const InviteBody = Type.Object(
+  { name: OneLine({ maxLength: 255 }), email: Email, role: Role },
+  { additionalProperties: false, examples: [{ name: 'Ada Lovelace', email: 'ada@example.com', role: 'user' }] },
+);
+
+export const UserResponse = Type.Object({ user: User });
 
 export function presentUser(row: UserRow): User {
   return {
