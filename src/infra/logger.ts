@@ -19,10 +19,30 @@ const redactPaths = [
  * the reset and verify links' tokens (opened as dashboard pages), and any name of that kind a
  * future route may use. One rule, for every line that holds a URL.
  */
-const SECRET_QUERY = /([?&](?:[a-z_]*token|ticket|password|secret|code|key|signature)=)[^&#]*/gi;
+const SECRET_NAME = /^(?:[a-z_]*token|ticket|password|secret|code|key|signature)$/i;
+
+/** A query parameter's name as the server reads it: `%74icket` is `ticket` to the route. */
+function decodedName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
+  }
+}
 
 function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY, '$1[redacted]');
+  const start = url.indexOf('?');
+  if (start === -1) return url;
+  const end = url.includes('#', start) ? url.indexOf('#', start) : url.length;
+  const query = url
+    .slice(start + 1, end)
+    .split('&')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      const name = equals === -1 ? pair : pair.slice(0, equals);
+      return equals !== -1 && SECRET_NAME.test(decodedName(name)) ? `${name}=[redacted]` : pair;
+    });
+  return `${url.slice(0, start + 1)}${query.join('&')}${url.slice(end)}`;
 }
 
 interface LoggedRequest {
