@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { Readable, Transform } from 'node:stream';
 import { parse } from 'csv-parse';
+import { limitLineLength } from './line-length.js';
 import { countLineBreaks, RecordSplitter } from './record-splitter.js';
 
 export type Encoding = 'utf-8' | 'windows-1252';
@@ -104,8 +105,10 @@ export async function* readRecords(
   encoding: Encoding,
   delimiter: ',' | ';',
 ): AsyncGenerator<CsvRecord[]> {
-  const text = source.pipe(decodeToLf(encoding));
-  source.on('error', (error) => text.destroy(error));
+  const decoded = source.pipe(decodeToLf(encoding));
+  const text = decoded.pipe(limitLineLength());
+  source.on('error', (error) => decoded.destroy(error));
+  decoded.on('error', (error) => text.destroy(error));
   const chunks = text[Symbol.asyncIterator]() as AsyncIterator<string>;
   const splitter = new RecordSplitter(delimiter);
   for (;;) {

@@ -23,6 +23,7 @@ import {
   MAX_STORED_ERRORS,
   markProcessing,
 } from './imports.sql.js';
+import { LineTooLongError } from './line-length.js';
 
 export const importUsersJob = defineJob<{ importId: string }>('users.import');
 
@@ -49,7 +50,10 @@ const BATCH_MAX_MS = 1000;
 
 type Ending = { status: 'completed' } | { status: 'failed'; reason: string };
 
-/** Ends the import once, audits how (with no user: a job did it) and tells the subscribers. */
+/**
+ * Ends the import once, audits how (with no user: a job did it) and tells the subscribers. The
+ * upload goes: what errors.csv serves is in the database, and the file holds personal data.
+ */
 async function finish(deps: ImportJobDeps, id: string, outcome: Ending): Promise<void> {
   const ended = await deps.database.db.transaction(async (tx) => {
     const row = await finishImport(tx, id, outcome);
@@ -71,7 +75,14 @@ async function finish(deps: ImportJobDeps, id: string, outcome: Ending): Promise
     });
     return row;
   });
-  if (ended) await announce(presentImport(ended), deps.progress, deps.events);
+  if (!ended) return;
+  await announce(presentImport(ended), deps.progress, deps.events);
+  await deps.storage.remove(ended.storageKey).catch((error: unknown) => {
+    deps.logger.warn(
+      { importId: id, reason: (error as Error).message },
+      'the upload of an ended import was not deleted',
+    );
+  });
 }
 
 /**
@@ -114,7 +125,13 @@ export function importUsersHandler(deps: ImportJobDeps): JobHandler<{ importId: 
     file.on('error', (error) => source.destroy(error));
     const records = readRecords(source, encoding, delimiter);
     // Pages are never empty: the first one opens with the header.
-    const opening = await records.next();
+    let opening: IteratorResult<CsvRecord[]>;
+    try {
+      opening = await records.next();
+    } catch (error) {
+      if (error instanceof LineTooLongError) return fail(importId, error.message);
+      throw error;
+    }
     const header = opening.done ? undefined : opening.value[0];
     if (header?.kind !== 'row') {
       source.destroy();
@@ -201,6 +218,7 @@ export function importUsersHandler(deps: ImportJobDeps): JobHandler<{ importId: 
         logger.warn({ importId }, 'another worker is running this import; stopping');
         return;
       }
+      if (error instanceof LineTooLongError) return fail(importId, error.message);
       throw error;
     }
 
