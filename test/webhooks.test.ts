@@ -257,9 +257,8 @@ describe('an endpoint on a private address, without WEBHOOK_ALLOW_PRIVATE', () =
     await lease(randomUUID());
     const [delivery] = await settled(hook.id, 1);
     expect(delivery).toMatchObject({ status: 'failed', attempts: 1, lastStatus: null });
-    expect(delivery?.lastError).toMatch(
-      /refused to call localhost \((127\.0\.0\.1|::1)\): not a public address \(WEBHOOK_ALLOW_PRIVATE=true would allow it\)/,
-    );
+    // Only that: how the name resolved inside our network is nobody's business.
+    expect(delivery?.lastError).toBe('refused: private address');
     expect(internal.received).toEqual([]);
   });
 });

@@ -35,9 +35,8 @@ describe('outbound HTTP', () => {
       const call = http.post(`http://${host}:${receiver.port}/hook`, {}, '{}');
       await expect(call).rejects.toBeInstanceOf(OutboundRefusedError);
     }
-    await expect(http.post(`http://localhost:${receiver.port}/`, {}, '{}')).rejects.toThrow(
-      /refused to call localhost \((127\.0\.0\.1|::1)\): not a public address/,
-    );
+    const refused = await http.post(`http://localhost:${receiver.port}/`, {}, '{}').catch((e: Error) => e);
+    expect((refused as Error).message).toBe('refused: private address');
     expect(receiver.connections()).toBe(0);
   });
 

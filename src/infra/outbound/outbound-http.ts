@@ -34,9 +34,10 @@ export interface OutboundHttp {
   post(url: string, headers: Record<string, string>, body: string): Promise<OutboundResponse>;
 }
 
-function refusal(host: string, address: string): OutboundRefusedError {
-  const target = host === address ? address : `${host} (${address})`;
-  return new OutboundRefusedError(`refused to call ${target}: not a public address`);
+// Says no more than that: which internal address a name resolved to would map our network for
+// whoever registered the endpoint, and the message ends up in the delivery's lastError.
+function refusal(): OutboundRefusedError {
+  return new OutboundRefusedError('refused: private address');
 }
 
 /**
@@ -47,8 +48,7 @@ function refusal(host: string, address: string): OutboundRefusedError {
 const publicLookup: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
     if (error) return callback(error, '', 0);
-    const blocked = addresses.find((entry) => !isPublicAddress(entry.address));
-    if (blocked) return callback(refusal(hostname, blocked.address), '', 0);
+    if (addresses.some((entry) => !isPublicAddress(entry.address))) return callback(refusal(), '', 0);
     if (options.all) return (callback as unknown as (e: null, all: LookupAddress[]) => void)(null, addresses);
     const [first] = addresses;
     if (!first) return callback(new Error(`${hostname} has no address`), '', 0);
@@ -91,7 +91,7 @@ export function createOutboundHttp(options: OutboundHttpOptions): OutboundHttp {
       }
       const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
       // A literal address is connected to without a lookup: it is checked here instead.
-      if (!allowPrivate && isIP(host) && !isPublicAddress(host)) return Promise.reject(refusal(host, host));
+      if (!allowPrivate && isIP(host) && !isPublicAddress(host)) return Promise.reject(refusal());
       const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
 
       return new Promise<OutboundResponse>((resolve, reject) => {

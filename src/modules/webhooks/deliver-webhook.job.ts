@@ -73,8 +73,8 @@ export function deliverWebhookHandler({ database: { db }, config }: DeliveryDeps
       attempt = outcomeOf(await http.post(endpoint.url, headers, body));
     } catch (error) {
       refused = error instanceof OutboundRefusedError;
-      const hint = refused ? ' (WEBHOOK_ALLOW_PRIVATE=true would allow it)' : '';
-      attempt = { status: null, error: `${describeJobError(error)}${hint}` };
+      // A refusal's own words, no more (see outbound-http's refusal).
+      attempt = { status: null, error: refused ? (error as Error).message : describeJobError(error) };
     }
     await recordAttempt(db, delivery.id, attempt);
     if (attempt.error === null) return;
