@@ -9,6 +9,7 @@ import type {
 } from 'fastify';
 import fp from 'fastify-plugin';
 import Type, { type TObject } from 'typebox';
+import { clientNetwork } from '../rate-limit/client-network.js';
 import type { RateLimiter } from '../rate-limit/rate-limiter.js';
 import { AppError, errors } from './errors.js';
 import type { Principal, Role } from './principal.js';
@@ -59,7 +60,7 @@ const routeAuthPlugin: FastifyPluginAsync<RouteAuthOptions> = async (app, { auth
   /** Runs a stream route's authentication, counting its failures against the caller's IP. */
   async function limitFailures(request: FastifyRequest, authenticate: () => Promise<Principal>): Promise<Principal> {
     const { limiter, perMinute } = failedStreamAttempts;
-    const key = `stream-auth-failed:ip:${request.ip}`;
+    const key = `stream-auth-failed:ip:${clientNetwork(request.ip)}`;
     // Counted before the check, as a failure, so attempts sent together cannot race past the limit;
     // handed back unless it failed.
     const slot = await limiter.reserve([{ key, limit: perMinute, windowMs: FAILED_STREAM_WINDOW_MS }]);

@@ -4,6 +4,7 @@ import { errors } from '../../infra/http/errors.js';
 import type { Principal } from '../../infra/http/principal.js';
 import { enqueueJob } from '../../infra/queue/jobs.sql.js';
 import type { JobQueue } from '../../infra/queue/queue.js';
+import { clientNetwork } from '../../infra/rate-limit/client-network.js';
 import type { RateLimiter } from '../../infra/rate-limit/rate-limiter.js';
 import { insertAuditEntry } from '../audit/audit.sql.js';
 import type { AuditOrigin } from '../audit/audit-origin.js';
@@ -69,14 +70,14 @@ export function createAuthService({ database, queue, accessCredentials, rateLimi
 
   /** Counts one request to `route` from the caller's IP: AUTH_RATE_LIMIT a minute unless told, on every costly public route. */
   async function limitIp(route: string, context: AuditOrigin, perMinute = config.AUTH_RATE_LIMIT): Promise<void> {
-    const result = await rateLimiter.hit(`route:${route}:ip:${context.ip ?? 'unknown'}`, perMinute, RATE_WINDOW_MS);
+    const result = await rateLimiter.hit(`route:${route}:ip:${clientNetwork(context.ip)}`, perMinute, RATE_WINDOW_MS);
     if (!result.allowed) throw refuse(result);
   }
 
   /** Counts a forgot-password request against the caller's IP, which refuses past LOGIN_RATE_LIMIT. */
   async function limitForgot(context: AuditOrigin): Promise<void> {
     const result = await rateLimiter.hit(
-      `forgot-password:ip:${context.ip ?? 'unknown'}`,
+      `forgot-password:ip:${clientNetwork(context.ip)}`,
       config.LOGIN_RATE_LIMIT,
       RATE_WINDOW_MS,
     );
@@ -86,7 +87,7 @@ export function createAuthService({ database, queue, accessCredentials, rateLimi
   /** Whether this request may e-mail the address, per FORGOT_COOLDOWN_MS and FORGOT_PER_ADDRESS. */
   async function mayMailReset(email: string, context: AuditOrigin): Promise<boolean> {
     const pair = await rateLimiter.hit(
-      `forgot-password:pair:${context.ip ?? 'unknown'}:${email}`,
+      `forgot-password:pair:${clientNetwork(context.ip)}:${email}`,
       1,
       FORGOT_COOLDOWN_MS,
     );
@@ -148,7 +149,7 @@ export function createAuthService({ database, queue, accessCredentials, rateLimi
       await limitIp('login', context);
       const user = await findUserByEmail(db, email);
       // verifyPassword spends the same time on an unknown account, so the answer tells nothing.
-      const valid = await failureLimits.login(email, context.ip ?? 'unknown', () =>
+      const valid = await failureLimits.login(email, clientNetwork(context.ip), () =>
         verifyPassword(user?.passwordHash ?? null, input.password),
       );
       if (!user || !valid) {

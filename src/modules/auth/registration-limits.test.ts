@@ -18,6 +18,12 @@ describe('registration', () => {
     expect((await register('10.1.0.2')).statusCode).toBe(201);
   });
 
+  it('counts IPv6 clients by their /64: a new address in the same network is the same client', async () => {
+    for (let i = 1; i <= REGISTER_LIMIT; i += 1) expect((await register(`2001:db8:7:1::${i}`)).statusCode).toBe(201);
+    expectProblem(await register('2001:db8:7:1:abcd::9'), 429, 'RATE_LIMITED');
+    expect((await register('2001:db8:7:2::1')).statusCode).toBe(201);
+  });
+
   it('refuses an e-mail address longer than 254 characters with 400, anywhere', async () => {
     const longest = `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(57)}.com`;
     expect(longest).toHaveLength(254);
