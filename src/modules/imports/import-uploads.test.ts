@@ -12,11 +12,19 @@ beforeAll(async () => {
   admin = await signInAdmin(file.harness);
 });
 
-/** The uploads left in DATA_DIR (the test harness keeps them on the file system). */
-const uploads = async () =>
-  (await readdir(join(file.harness.config.DATA_DIR, 'uploads')).catch(() => [])).filter((name) =>
-    name.endsWith('.csv'),
-  );
+/**
+ * The uploads left in DATA_DIR (the test harness keeps them on the file system), once none is left
+ * or 2 s have passed: the file goes just after the import's end is committed, and so visible.
+ */
+async function uploads(): Promise<string[]> {
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    const dir = join(file.harness.config.DATA_DIR, 'uploads');
+    const left = (await readdir(dir).catch(() => [])).filter((name) => name.endsWith('.csv'));
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 describe('an uploaded file', () => {
   it('is deleted when its import completes, and errors.csv still serves the bad rows', async () => {
