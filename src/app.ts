@@ -11,6 +11,7 @@ import {
   documentUnavailable,
   registerProblemHandlers,
 } from './infra/http/problem.js';
+import { RequestLogController } from './infra/http/request-logging.js';
 import { routeAuth } from './infra/http/route-auth.js';
 import { addSecurityHeaders } from './infra/http/security-headers.js';
 import { registerEventStreams } from './infra/http/sse.js';
@@ -41,6 +42,7 @@ const PRIVATE_PREFIXES = [API_PREFIX, '/health'];
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new RequestLogController(),
     // Our own id for every request, the one the audit log records: a caller cannot choose it.
     genReqId: () => randomUUID(),
     requestIdHeader: false,

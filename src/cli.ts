@@ -6,7 +6,7 @@ import { createLogger } from './infra/logger.js';
 import { ensureAdmin } from './modules/auth/admin-account.js';
 import { runProcessGroup } from './process-group.js';
 import { createRuntime, type Runtime } from './runtime.js';
-import { logStartNotice } from './start-notice.js';
+import { logStartNotice, noteLoopbackOnly } from './start-notice.js';
 
 const USAGE = `usage: tokenpool <command> [--no-migrate]
 
@@ -99,6 +99,7 @@ async function main(): Promise<void> {
       : await (await import('./app.js')).buildApp(runtime);
   await app.listen({ port: command === 'worker' ? config.WORKER_PORT : config.PORT, host: config.HOST });
   logger.info({ command }, 'started');
+  noteLoopbackOnly(runtime);
   onShutdown(runtime, config.SHUTDOWN_TIMEOUT_MS, async () => app.close());
   if (command !== 'worker') await logStartNotice(runtime);
 }

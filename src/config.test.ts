@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 
+/** A production environment that passes every check; each refusal test takes one thing away. */
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  JWT_SECRET: 'x'.repeat(32),
+  SMTP_URL: 'smtp://mail.internal:587',
+  DATA_DIR: '/var/lib/tokenpool',
+};
+
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
     const config = loadConfig({});
@@ -60,6 +68,10 @@ describe('loadConfig', () => {
     [{ ADMIN_EMAIL: 'root@example.com' }, /^ADMIN_EMAIL and ADMIN_PASSWORD must be set together/],
     [{ NODE_ENV: 'production' }, /^JWT_SECRET must be set to at least 32 bytes/],
     [{ NODE_ENV: 'production', JWT_SECRET: 'short' }, /^JWT_SECRET /],
+    [{ ...PRODUCTION, SMTP_URL: undefined }, /^SMTP_URL must be set when NODE_ENV=production/],
+    [{ ...PRODUCTION, DATA_DIR: 'data' }, /^DATA_DIR must be an absolute path when NODE_ENV=production/],
+    [{ MAIL_TRANSPORT: 'smtp' }, /^MAIL_TRANSPORT=smtp needs SMTP_URL/],
+    [{ MAIL_TRANSPORT: 'pigeon' }, /^MAIL_TRANSPORT has a value that is not allowed/],
   ])('refuses %o with one line naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
@@ -74,7 +86,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ADMIN_EMAIL: 'a@b.co', ADMIN_PASSWORD: 'short' })).toThrow(/ADMIN_PASSWORD.*\*\*\*/);
   });
 
-  it('accepts production with a long secret', () => {
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).NODE_ENV).toBe('production');
+  it('accepts production with a long secret, an SMTP server and an absolute data directory', () => {
+    expect(loadConfig(PRODUCTION)).toMatchObject({ NODE_ENV: 'production', MAIL_TRANSPORT: 'smtp' });
+  });
+
+  it('keeps e-mails as files without SMTP_URL, which production must ask for by name', () => {
+    expect(loadConfig({}).MAIL_TRANSPORT).toBe('outbox');
+    expect(loadConfig({ ...PRODUCTION, SMTP_URL: undefined, MAIL_TRANSPORT: 'outbox' }).MAIL_TRANSPORT).toBe('outbox');
+    expect(loadConfig({ SMTP_URL: 'smtp://mail:25', MAIL_TRANSPORT: 'outbox' }).MAIL_TRANSPORT).toBe('outbox');
   });
 });

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { isAbsolute } from 'node:path';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 
@@ -31,6 +32,9 @@ const EnvSchema = Type.Object({
   REDIS_SOCKET_TIMEOUT_MS: Type.Integer({ minimum: 12_000, maximum: 600_000, default: 15_000 }),
   READINESS_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 10_000, default: 800 }),
   SMTP_URL: Type.Optional(Url),
+  // `outbox` writes e-mails as files under DATA_DIR/outbox; the default with no SMTP_URL, but
+  // production must say so, so that a forgotten SMTP_URL cannot swallow every e-mail unseen.
+  MAIL_TRANSPORT: Type.Optional(Type.Union([Type.Literal('smtp'), Type.Literal('outbox')])),
   PUBLIC_URL: Type.Optional(Url),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ ...PositiveInt, default: 900 }),
@@ -96,7 +100,11 @@ const EnvSchema = Type.Object({
 
 type Env = Static<typeof EnvSchema>;
 
-export type Config = Omit<Env, 'PUBLIC_URL' | 'WEB_CONCURRENCY'> & { PUBLIC_URL: string; WEB_CONCURRENCY: number };
+export type Config = Omit<Env, 'PUBLIC_URL' | 'WEB_CONCURRENCY' | 'MAIL_TRANSPORT'> & {
+  PUBLIC_URL: string;
+  WEB_CONCURRENCY: number;
+  MAIL_TRANSPORT: 'smtp' | 'outbox';
+};
 
 export type EnvInput = Record<string, string | undefined>;
 
@@ -132,14 +140,9 @@ export function loadConfig(input: EnvInput = process.env, { adminPair = true }: 
     throw new ConfigError(`${variable} ${describe(error.message)}${given}`);
   }
   const parsed = env as Env;
-  if (parsed.NODE_ENV === 'production') {
-    const bytes = parsed.JWT_SECRET ? Buffer.byteLength(parsed.JWT_SECRET) : 0;
-    if (bytes < MIN_PRODUCTION_SECRET_BYTES) {
-      throw new ConfigError(
-        `JWT_SECRET must be set to at least ${MIN_PRODUCTION_SECRET_BYTES} bytes when NODE_ENV=production`,
-      );
-    }
-  }
+  const mailTransport = parsed.MAIL_TRANSPORT ?? (parsed.SMTP_URL ? 'smtp' : 'outbox');
+  if (mailTransport === 'smtp' && !parsed.SMTP_URL) throw new ConfigError('MAIL_TRANSPORT=smtp needs SMTP_URL');
+  if (parsed.NODE_ENV === 'production') refuseDevelopmentDefaults(parsed);
   if (adminPair && Boolean(parsed.ADMIN_EMAIL) !== Boolean(parsed.ADMIN_PASSWORD)) {
     throw new ConfigError('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
   }
@@ -151,9 +154,32 @@ export function loadConfig(input: EnvInput = process.env, { adminPair = true }: 
   }
   return {
     ...parsed,
+    MAIL_TRANSPORT: mailTransport,
     PUBLIC_URL: (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, ''),
     WEB_CONCURRENCY: parsed.WEB_CONCURRENCY ?? (shared ? availableParallelism() : 1),
   };
+}
+
+/** What serves a laptop but must not reach production unnoticed: each stops the start with one line. */
+function refuseDevelopmentDefaults(parsed: Env): void {
+  const bytes = parsed.JWT_SECRET ? Buffer.byteLength(parsed.JWT_SECRET) : 0;
+  if (bytes < MIN_PRODUCTION_SECRET_BYTES) {
+    throw new ConfigError(
+      `JWT_SECRET must be set to at least ${MIN_PRODUCTION_SECRET_BYTES} bytes when NODE_ENV=production`,
+    );
+  }
+  if (!parsed.SMTP_URL && parsed.MAIL_TRANSPORT !== 'outbox') {
+    throw new ConfigError(
+      'SMTP_URL must be set when NODE_ENV=production (or MAIL_TRANSPORT=outbox to keep e-mails as files in DATA_DIR/outbox)',
+    );
+  }
+  // Relative to whatever directory the process was started from: a restart elsewhere would find
+  // another, empty data directory.
+  if (!isAbsolute(parsed.DATA_DIR)) {
+    throw new ConfigError(
+      `DATA_DIR must be an absolute path when NODE_ENV=production (got ${JSON.stringify(parsed.DATA_DIR)})`,
+    );
+  }
 }
 
 function describe(message: string): string {

@@ -85,7 +85,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         })
       : createDatabaseQueue({ ...jobs, soleRunner: database.kind === 'pglite' });
     const mailer = createMailer({
-      smtpUrl: config.SMTP_URL,
+      smtpUrl: config.MAIL_TRANSPORT === 'smtp' ? config.SMTP_URL : undefined,
       outboxDir: join(config.DATA_DIR, 'outbox'),
       timeoutMs: config.SMTP_TIMEOUT_MS,
     });

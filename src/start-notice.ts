@@ -24,3 +24,18 @@ export async function logStartNotice({
     logger.warn({ err: error, dashboard }, `dashboard at ${dashboard}; could not count admin accounts`);
   }
 }
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/**
+ * In production, a service listening on loopback only answers nobody but its own machine: the
+ * default HOST suits a laptop, not a container or a host behind a proxy. Said, not refused, since
+ * a proxy on the same machine is a real setup.
+ */
+export function noteLoopbackOnly({ config, logger }: Pick<Deps, 'config' | 'logger'>): void {
+  if (config.NODE_ENV !== 'production' || !LOOPBACK.test(config.HOST)) return;
+  logger.warn(
+    { host: config.HOST },
+    `listening on ${config.HOST} only: other machines cannot reach it; set HOST (0.0.0.0 for every interface) unless a proxy on this machine serves it`,
+  );
+}

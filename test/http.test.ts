@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../src/infra/logger.js';
 import { expectProblem, uniqueEmail } from './helpers/client.js';
 import { useHarness } from './helpers/harness.js';
 import { waitFor } from './helpers/processes.js';
@@ -178,5 +179,22 @@ describe('readiness with jobs that no worker takes', () => {
     expect(body.stuckJobs).toBeGreaterThanOrEqual(1);
     const metrics = await idle.harness.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/^tokenpool_jobs_stuck [1-9]/m);
+  });
+});
+
+describe('request logging', () => {
+  const lines: Array<{ level: number; msg: string; req?: { url?: string } }> = [];
+  const logged = useHarness(
+    {},
+    { logger: createLogger('info', { write: (line: string) => lines.push(JSON.parse(line)) }) },
+  );
+
+  it('writes one line per answered request, and none at info for probes and scrapes', async () => {
+    for (const url of ['/health/live', '/health/ready', '/metrics', '/api/v1/nothing-here'])
+      await logged.harness.app.inject({ method: 'GET', url });
+    const about = (url: string) => lines.filter((line) => line.req?.url === url);
+    expect(lines.filter((line) => line.msg === 'incoming request')).toEqual([]);
+    expect(about('/api/v1/nothing-here').map((line) => line.msg)).toEqual(['request completed']);
+    for (const quiet of ['/health/live', '/health/ready', '/metrics']) expect(about(quiet)).toEqual([]);
   });
 });

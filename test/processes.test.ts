@@ -135,6 +135,18 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('api and
     expect(mail.links[0]).toMatch(/verify-email\?token=/);
   });
 
+  it('writes nothing but JSON lines, with no deprecation notice from the worker', async () => {
+    const worker = services[2] as ServiceProcess;
+    await fetch(`${worker.url}/health/ready`);
+    const lines = worker
+      .output()
+      .split('\n')
+      .filter((line) => line.trim() !== '');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    expect(worker.output()).not.toContain('FSTDEP023');
+  });
+
   // Each process keeps the sessions it has read (see session-cache.ts): the one that ends a session
   // tells the others before it answers, so the very next request anywhere is refused.
   it('ends a session in every process at once when it logs out in one', async () => {
