@@ -84,25 +84,29 @@ export async function startProcess(
       return code;
     },
   };
-  if (command === 'worker') {
-    await waitFor(
-      () => output().includes('"msg":"started"'),
-      20_000,
-      () => `worker did not start:\n${output()}`,
-    );
-    return service;
-  }
-  await waitFor(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`${command} exited with ${child.exitCode}:\n${output()}`);
-      return fetch(`${url}/health/ready`).then(
-        (response) => response.ok,
-        () => false,
-      );
-    },
-    30_000,
-    () => `${command} did not become ready:\n${output()}`,
-  );
+  const started =
+    command === 'worker'
+      ? waitFor(
+          () => output().includes('"msg":"started"'),
+          20_000,
+          () => `worker did not start:\n${output()}`,
+        )
+      : waitFor(
+          async () => {
+            if (child.exitCode !== null) throw new Error(`${command} exited with ${child.exitCode}:\n${output()}`);
+            return fetch(`${url}/health/ready`).then(
+              (response) => response.ok,
+              () => false,
+            );
+          },
+          30_000,
+          () => `${command} did not become ready:\n${output()}`,
+        );
+  // A process that never came up is nobody's to stop: it must not outlive the test that started it.
+  await started.catch(async (error: unknown) => {
+    await service.stop('SIGKILL');
+    throw error;
+  });
   return service;
 }
 
