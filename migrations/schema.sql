@@ -19,6 +19,13 @@ CREATE INDEX audit_logs_action_idx ON public.audit_logs USING btree (action, cre
 CREATE INDEX audit_logs_created_at_idx ON public.audit_logs USING btree (created_at DESC NULLS LAST, id DESC NULLS LAST);
 CREATE INDEX audit_logs_user_id_idx ON public.audit_logs USING btree (user_id, created_at DESC NULLS LAST, id DESC NULLS LAST);
 
+CREATE TABLE deployment_leases (
+  name text NOT NULL,
+  holder text NOT NULL,
+  expires_at timestamp(6) with time zone NOT NULL,
+  CONSTRAINT deployment_leases_pkey PRIMARY KEY (name)
+);
+
 CREATE TABLE deployment_settings (
   name text NOT NULL,
   value text NOT NULL,

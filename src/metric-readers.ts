@@ -1,13 +1,18 @@
 import type { Deps } from './deps.js';
+import { databaseGauges } from './infra/metrics/database-gauges.js';
 import { registerJobsGauge } from './infra/queue/jobs.metrics.js';
 import { registerDependencyGauge } from './modules/health/health.metrics.js';
 import { registerImportsGauge } from './modules/imports/imports.metrics.js';
 import { registerPoolGauge } from './modules/tokens/tokens.metrics.js';
 
-/** The gauges every process reads from the database (or pings) at scrape time. */
+/**
+ * The gauges read at scrape time: from the database by the one process of the deployment that
+ * exports them (database-gauges.ts), and each process's own pings.
+ */
 export function registerMetricReaders({ metrics, database: { db }, pings, config }: Deps): void {
-  registerPoolGauge(metrics, db);
-  registerImportsGauge(metrics, db);
-  registerJobsGauge(metrics, db, config.JOB_STUCK_SECONDS * 1000);
+  const gauges = databaseGauges(db);
+  registerPoolGauge(metrics, gauges);
+  registerImportsGauge(metrics, gauges);
+  registerJobsGauge(metrics, gauges, config.JOB_STUCK_SECONDS * 1000);
   registerDependencyGauge(metrics, pings);
 }

@@ -4,6 +4,7 @@ import { signInAdmin } from './helpers/admin.js';
 import { expectProblem } from './helpers/client.js';
 import { useHarness } from './helpers/harness.js';
 import { importFile } from './helpers/imports.js';
+import { sample } from './helpers/metrics.js';
 import { waitFor } from './helpers/processes.js';
 
 const METRICS_TOKEN = 'a-metrics-token-for-tests';
@@ -23,12 +24,6 @@ async function scrape(): Promise<string> {
   expect(response.statusCode, response.body).toBe(200);
   expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
   return response.body;
-}
-
-/** The value of one sample, by name and labels as Prometheus writes them. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
 describe('GET /metrics', () => {

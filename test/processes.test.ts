@@ -6,6 +6,7 @@ import { PASSWORD, uniqueEmail } from './helpers/client.js';
 import { testEnvironment } from './helpers/environment.js';
 import { useHarness } from './helpers/harness.js';
 import { outboxMailbox } from './helpers/mailbox.js';
+import { sample } from './helpers/metrics.js';
 import { runCli, type ServiceProcess, startProcess } from './helpers/processes.js';
 
 async function post(base: string, path: string, body: unknown, token?: string) {
@@ -133,6 +134,18 @@ describe.runIf(testEnvironment.databaseUrl && testEnvironment.redisUrl)('api and
     expect((await post(apiA.url, '/auth/register', { name: 'Multi', email, password: PASSWORD })).status).toBe(201);
     const mail = await block.harness.mailbox.waitFor(email, 'Welcome', 15_000);
     expect(mail.links[0]).toMatch(/verify-email\?token=/);
+  });
+
+  it('exports the gauges read from the database from one process, so a sum over targets counts each token once', async () => {
+    const scrape = async (service: ServiceProcess) => (await fetch(`${service.url}/metrics`)).text();
+    const tokens = (text: string) =>
+      ['active', 'available'].map((state) => sample(text, `tokenpool_pool_tokens{state="${state}"}`));
+    for (const service of services) await scrape(service);
+    const counts = await Promise.all(services.map(async (service) => tokens(await scrape(service))));
+    const exporting = counts.filter((pair) => pair.some((value) => value !== undefined));
+    expect(exporting).toHaveLength(1);
+    const total = counts.flat().reduce<number>((sum, value) => sum + (value ?? 0), 0);
+    expect(total).toBe(block.harness.config.TOKEN_POOL_SIZE);
   });
 
   it('writes nothing but JSON lines, with no deprecation notice from the worker', async () => {

@@ -348,3 +348,13 @@ export const sqlFunctionSources = pgTable('sql_function_sources', {
   sha256: text('sha256').notNull(),
   appliedAt: timestamp('applied_at', { withTimezone: true, precision: 6 }).notNull().defaultNow(),
 });
+
+/**
+ * Roles one process of the deployment plays at a time (exporting the gauges read from the
+ * database): held until `expires_at`, renewed by the holder, taken over once it lapses.
+ */
+export const deploymentLeases = pgTable('deployment_leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true, precision: 6 }).notNull(),
+});

@@ -8,6 +8,7 @@ import {
   Registry,
 } from 'prom-client';
 import { within } from '../concurrency/deadline.js';
+import type { Db } from '../db/database.js';
 
 /**
  * Every metric's name starts with this; names follow Prometheus's conventions (base units,
@@ -61,6 +62,8 @@ export function readAtScrape<L extends string>(
     aggregator: 'first' as Aggregator,
     async collect() {
       this.reset();
+      // reset() leaves a gauge without labels at 0, which would claim a value nobody read.
+      if (!config.labelNames?.length) this.remove({});
       const values = await within(
         read().catch(() => undefined),
         SCRAPE_READ_TIMEOUT_MS,
@@ -69,4 +72,24 @@ export function readAtScrape<L extends string>(
       for (const { labels, value } of values ?? []) this.set(labels, value);
     },
   });
+}
+
+/**
+ * What gauges read from the database are read with: the database, and whether this process is
+ * the one of its deployment that exports them (database-gauges.ts), so that a sum over every
+ * scraped process counts each token, import and job once.
+ */
+export interface DatabaseGauges {
+  readonly db: Db;
+  readonly exporting: () => Promise<boolean>;
+}
+
+/** A gauge read from the database at scrape time, by the one process that exports such gauges. */
+export function readFromDatabase<L extends string>(
+  registry: Registry,
+  gauges: DatabaseGauges,
+  config: Omit<GaugeConfiguration<L>, 'collect' | 'aggregator'>,
+  read: (db: Db) => Promise<Array<{ labels: Partial<Record<L, string>>; value: number }>>,
+): void {
+  readAtScrape(registry, config, async () => ((await gauges.exporting()) ? read(gauges.db) : []));
 }

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Registry } from 'prom-client';
-import { type Db, queryRows } from '../db/database.js';
-import { readAtScrape } from './metrics.js';
+import { queryRows } from '../db/database.js';
+import { type DatabaseGauges, readFromDatabase } from './metrics.js';
 
 /**
  * The rows of `status`'s table by status, read at each scrape. Every status the column allows is
@@ -10,11 +10,11 @@ import { readAtScrape } from './metrics.js';
  */
 export function registerStatusGauge(
   registry: Registry,
-  db: Db,
+  gauges: DatabaseGauges,
   config: { name: string; help: string },
   status: AnyPgColumn & { enumValues: readonly string[] },
 ): void {
-  readAtScrape(registry, { ...config, labelNames: ['status'] }, async () => {
+  readFromDatabase(registry, gauges, { ...config, labelNames: ['status'] }, async (db) => {
     const rows = await queryRows<{ status: string; count: number }>(
       db,
       sql`select ${status} as status, count(*)::int as count from ${status.table} group by 1`,

@@ -1,7 +1,6 @@
 import type { Registry } from 'prom-client';
-import type { Db } from '../db/database.js';
 import { jobs } from '../db/schema.js';
-import { counter, gauge, readAtScrape } from '../metrics/metrics.js';
+import { counter, type DatabaseGauges, gauge, readFromDatabase } from '../metrics/metrics.js';
 import { registerStatusGauge } from '../metrics/status-gauge.js';
 import { countStuckJobs } from './jobs.sql.js';
 
@@ -9,16 +8,17 @@ import { countStuckJobs } from './jobs.sql.js';
  * The jobs table by status, read at each scrape: `pending` is the outbox backlog; and the jobs
  * that should have started `stuckAfterMs` ago and have not (see countStuckJobs).
  */
-export function registerJobsGauge(registry: Registry, db: Db, stuckAfterMs: number): void {
+export function registerJobsGauge(registry: Registry, gauges: DatabaseGauges, stuckAfterMs: number): void {
   const help = 'Jobs in the jobs table by status: pending (the outbox backlog), relayed to Redis, failed.';
-  registerStatusGauge(registry, db, { name: 'tokenpool_jobs', help }, jobs.status);
-  readAtScrape(
+  registerStatusGauge(registry, gauges, { name: 'tokenpool_jobs', help }, jobs.status);
+  readFromDatabase(
     registry,
+    gauges,
     {
       name: 'tokenpool_jobs_stuck',
       help: 'Jobs due for JOB_STUCK_SECONDS that no worker has started: none took them, or Redis lost them.',
     },
-    async () => [{ labels: {}, value: await countStuckJobs(db, stuckAfterMs) }],
+    async (db) => [{ labels: {}, value: await countStuckJobs(db, stuckAfterMs) }],
   );
 }
 

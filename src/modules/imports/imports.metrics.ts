@@ -1,12 +1,11 @@
 import type { Registry } from 'prom-client';
-import type { Db } from '../../infra/db/database.js';
 import { userImports } from '../../infra/db/schema.js';
-import { counter } from '../../infra/metrics/metrics.js';
+import { counter, type DatabaseGauges } from '../../infra/metrics/metrics.js';
 import { registerStatusGauge } from '../../infra/metrics/status-gauge.js';
 
 /** Imports by status, read from the database at each scrape. */
-export function registerImportsGauge(registry: Registry, db: Db): void {
-  registerStatusGauge(registry, db, { name: 'tokenpool_imports', help: 'Imports by status.' }, userImports.status);
+export function registerImportsGauge(registry: Registry, gauges: DatabaseGauges): void {
+  registerStatusGauge(registry, gauges, { name: 'tokenpool_imports', help: 'Imports by status.' }, userImports.status);
 }
 
 /** Rows this process committed, by outcome; their rate is the import speed. */

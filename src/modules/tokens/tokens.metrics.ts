@@ -1,19 +1,19 @@
 import type { Registry } from 'prom-client';
-import type { Db } from '../../infra/db/database.js';
-import { counter, readAtScrape } from '../../infra/metrics/metrics.js';
+import { counter, type DatabaseGauges, readFromDatabase } from '../../infra/metrics/metrics.js';
 import { countWaiters } from './sql/lease-waiters.js';
 import { countTokens } from './sql/token-views.js';
 
 /** The pool as the database has it, read at each scrape: tokens by state, and the requests waiting. */
-export function registerPoolGauge(registry: Registry, db: Db): void {
-  readAtScrape(
+export function registerPoolGauge(registry: Registry, gauges: DatabaseGauges): void {
+  readFromDatabase(
     registry,
+    gauges,
     {
       name: 'tokenpool_pool_tokens',
       help: 'Tokens of the pool by state, by the database clock.',
       labelNames: ['state'],
     },
-    async () => {
+    async (db) => {
       const { active, available } = await countTokens(db);
       return [
         { labels: { state: 'active' }, value: active },
@@ -21,10 +21,11 @@ export function registerPoolGauge(registry: Registry, db: Db): void {
       ];
     },
   );
-  readAtScrape(
+  readFromDatabase(
     registry,
+    gauges,
     { name: 'tokenpool_lease_waiters', help: 'Lease requests waiting for a token (onFull "wait"), in every process.' },
-    async () => [{ labels: {}, value: await countWaiters(db) }],
+    async (db) => [{ labels: {}, value: await countWaiters(db) }],
   );
 }
 
