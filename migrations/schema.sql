@@ -153,6 +153,21 @@ CREATE TABLE tokens (
 CREATE INDEX tokens_expires_at_idx ON public.tokens USING btree (expires_at, id);
 CREATE INDEX tokens_lease_order_idx ON public.tokens USING btree (leased_at NULLS FIRST, id);
 
+CREATE TABLE upload_chunks (
+  key text NOT NULL,
+  seq integer NOT NULL,
+  data bytea NOT NULL,
+  CONSTRAINT upload_chunks_key_uploads_key_fk FOREIGN KEY (key) REFERENCES uploads(key) ON DELETE CASCADE,
+  CONSTRAINT upload_chunks_pkey PRIMARY KEY (key, seq)
+);
+
+CREATE TABLE uploads (
+  key text NOT NULL,
+  size bigint,
+  created_at timestamp(6) with time zone NOT NULL DEFAULT now(),
+  CONSTRAINT uploads_pkey PRIMARY KEY (key)
+);
+
 CREATE TABLE user_imports (
   id uuid NOT NULL DEFAULT gen_random_uuid(),
   status text NOT NULL DEFAULT 'queued'::text,

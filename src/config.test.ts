@@ -43,6 +43,13 @@ describe('loadConfig', () => {
     });
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config.REDIS_URL).toBeUndefined();
+    expect(config.UPLOAD_STORAGE).toBe('disk');
+  });
+
+  it('keeps uploads in PostgreSQL when there is one, unless UPLOAD_STORAGE says disk', () => {
+    const DATABASE_URL = 'postgres://db.example/tokenpool';
+    expect(loadConfig({ DATABASE_URL }).UPLOAD_STORAGE).toBe('database');
+    expect(loadConfig({ DATABASE_URL, UPLOAD_STORAGE: 'disk' }).UPLOAD_STORAGE).toBe('disk');
   });
 
   it('converts numbers and derives PUBLIC_URL from PORT', () => {
@@ -65,6 +72,8 @@ describe('loadConfig', () => {
     [{ REQUEST_TIMEOUT_MS: '0' }, /^REQUEST_TIMEOUT_MS /],
     [{ WEBHOOK_ALLOW_PRIVATE: 'maybe' }, /^WEBHOOK_ALLOW_PRIVATE must be boolean/],
     [{ DATABASE_URL: 'not a url' }, /^DATABASE_URL must match format/],
+    [{ UPLOAD_STORAGE: 'tape' }, /^UPLOAD_STORAGE has a value that is not allowed/],
+    [{ UPLOAD_STORAGE: 's3://bucket/uploads' }, /^UPLOAD_STORAGE s3:\/\/… is not supported yet/],
     [{ ADMIN_EMAIL: 'root@example.com' }, /^ADMIN_EMAIL and ADMIN_PASSWORD must be set together/],
     [{ NODE_ENV: 'production' }, /^JWT_SECRET must be set to at least 32 bytes/],
     [{ NODE_ENV: 'production', JWT_SECRET: 'short' }, /^JWT_SECRET /],

@@ -69,6 +69,9 @@ const EnvSchema = Type.Object({
   ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email' })),
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 128 })),
   MAX_UPLOAD_BYTES: Type.Integer({ ...PositiveInt, default: 104_857_600 }),
+  // Where an upload waits for its import: `database` (the default with DATABASE_URL, so every
+  // process reaches it) or `disk` under DATA_DIR/uploads (the embedded default).
+  UPLOAD_STORAGE: Type.Optional(Type.Union([Type.Literal('database'), Type.Literal('disk')])),
   // Failed logins per minute for one e-mail from one IP (three times as many from one IP across
   // e-mails), and forgot-password requests per minute per IP and per e-mail.
   LOGIN_RATE_LIMIT: Type.Integer({ ...PositiveInt, default: 10 }),
@@ -100,10 +103,11 @@ const EnvSchema = Type.Object({
 
 type Env = Static<typeof EnvSchema>;
 
-export type Config = Omit<Env, 'PUBLIC_URL' | 'WEB_CONCURRENCY' | 'MAIL_TRANSPORT'> & {
+export type Config = Omit<Env, 'PUBLIC_URL' | 'WEB_CONCURRENCY' | 'MAIL_TRANSPORT' | 'UPLOAD_STORAGE'> & {
   PUBLIC_URL: string;
   WEB_CONCURRENCY: number;
   MAIL_TRANSPORT: 'smtp' | 'outbox';
+  UPLOAD_STORAGE: NonNullable<Env['UPLOAD_STORAGE']>;
 };
 
 export type EnvInput = Record<string, string | undefined>;
@@ -132,6 +136,10 @@ export function loadConfig(input: EnvInput = process.env, { adminPair = true }: 
       return value === undefined || value.trim() === '' ? [] : [[key, value.trim()]];
     }),
   );
+  // The specification names this form; until it exists, say so rather than "not allowed".
+  if (/^s3:\/\//i.test(String(raw.UPLOAD_STORAGE ?? ''))) {
+    throw new ConfigError('UPLOAD_STORAGE s3://… is not supported yet: use database or disk');
+  }
   const env = Value.Convert(EnvSchema, Value.Default(EnvSchema, raw));
   const [error] = Value.Errors(EnvSchema, env);
   if (error) {
@@ -157,6 +165,7 @@ export function loadConfig(input: EnvInput = process.env, { adminPair = true }: 
     MAIL_TRANSPORT: mailTransport,
     PUBLIC_URL: (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, ''),
     WEB_CONCURRENCY: parsed.WEB_CONCURRENCY ?? (shared ? availableParallelism() : 1),
+    UPLOAD_STORAGE: parsed.UPLOAD_STORAGE ?? (parsed.DATABASE_URL ? 'database' : 'disk'),
   };
 }
 

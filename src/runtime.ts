@@ -16,7 +16,8 @@ import { jobCounters } from './infra/queue/jobs.metrics.js';
 import { closeRedis, createRedis } from './infra/redis.js';
 import { redisNamespace } from './infra/redis-namespace.js';
 import { resolveJwtSecret } from './infra/secrets.js';
-import { createFileStorage } from './infra/storage/upload-storage.js';
+import { createDatabaseStorage } from './infra/storage/database-storage.js';
+import { createFileStorage } from './infra/storage/file-storage.js';
 import { registerMetricReaders } from './metric-readers.js';
 import { recordJobFailure } from './modules/audit/job-failures.js';
 import { createAccessCredentials } from './modules/auth/access-credentials.js';
@@ -97,7 +98,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       queue,
       events: live.events,
       mailer,
-      storage: createFileStorage(join(config.DATA_DIR, 'uploads')),
+      storage:
+        config.UPLOAD_STORAGE === 'database'
+          ? createDatabaseStorage(database)
+          : createFileStorage(join(config.DATA_DIR, 'uploads')),
       progress: live.progress,
       rateLimiter: live.rateLimiter,
       accessCredentials: createAccessCredentials(secret, config.ACCESS_TOKEN_TTL_SECONDS),

@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/infra/logger.js';
 import { createMailer } from '../src/infra/mail/mailer.js';
-import { createFileStorage } from '../src/infra/storage/upload-storage.js';
+import { createFileStorage } from '../src/infra/storage/file-storage.js';
 import { signInAdmin } from './helpers/admin.js';
 import { expectProblem, PASSWORD, uniqueEmail } from './helpers/client.js';
 import { useHarness } from './helpers/harness.js';

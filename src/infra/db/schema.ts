@@ -3,12 +3,14 @@ import {
   type AnyPgColumn,
   bigint,
   check,
+  customType,
   date,
   index,
   integer,
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -19,6 +21,8 @@ const createdAt = () => timestamp('created_at', { withTimezone: true, precision:
 const optionalTime = (name: string) => timestamp(name, { withTimezone: true, precision: 6 });
 /** The row this one belongs to; `target` is a function so a table may name one declared after it. */
 const belongsTo = (name: string, target: () => AnyPgColumn) => uuid(name).notNull().references(target);
+// drizzle's pg-core has no bytea column: the drivers hand one over as bytes (pg a Buffer, PGlite a Uint8Array).
+const bytea = customType<{ data: Uint8Array }>({ dataType: () => 'bytea' });
 
 export const users = pgTable(
   'users',
@@ -358,3 +362,27 @@ export const deploymentLeases = pgTable('deployment_leases', {
   holder: text('holder').notNull(),
   expiresAt: timestamp('expires_at', { withTimezone: true, precision: 6 }).notNull(),
 });
+
+/**
+ * An uploaded file waiting for its import, when UPLOAD_STORAGE=database: every `api` and `worker`
+ * reaches it through PostgreSQL. `size` stays null while the file is written, so a half-written
+ * upload is never read; deleting the row deletes its chunks.
+ */
+export const uploads = pgTable('uploads', {
+  key: text('key').primaryKey(),
+  size: bigint('size', { mode: 'number' }),
+  createdAt: createdAt(),
+});
+
+/** The bytes of an upload, in order, a few hundred KiB a row: written and read one row at a time. */
+export const uploadChunks = pgTable(
+  'upload_chunks',
+  {
+    key: text('key')
+      .notNull()
+      .references(() => uploads.key, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    data: bytea('data').notNull(),
+  },
+  (t) => [primaryKey({ name: 'upload_chunks_pkey', columns: [t.key, t.seq] })],
+);

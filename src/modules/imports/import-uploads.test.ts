@@ -1,9 +1,11 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signInAdmin } from '../../../test/helpers/admin.js';
 import { useHarness } from '../../../test/helpers/harness.js';
-import { importFile } from '../../../test/helpers/imports.js';
+import { importFile, upload } from '../../../test/helpers/imports.js';
+import { queryRows } from '../../infra/db/database.js';
 
 const file = useHarness({ MAX_UPLOAD_BYTES: String(4 * 1024 * 1024) });
 let admin: { accessToken: string };
@@ -13,17 +15,29 @@ beforeAll(async () => {
 });
 
 /**
- * The uploads left in DATA_DIR (the test harness keeps them on the file system), once none is left
- * or 2 s have passed: the file goes just after the import's end is committed, and so visible.
+ * The uploads left in storage (rows with PostgreSQL, files under DATA_DIR embedded), once none is
+ * left or 2 s have passed: an upload goes just after the import's end is committed, and so visible.
  */
 async function uploads(): Promise<string[]> {
   const deadline = Date.now() + 2000;
   for (;;) {
-    const dir = join(file.harness.config.DATA_DIR, 'uploads');
-    const left = (await readdir(dir).catch(() => [])).filter((name) => name.endsWith('.csv'));
+    const left = await uploadsInStorage();
     if (left.length === 0 || Date.now() > deadline) return left;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+async function uploadsInStorage(): Promise<string[]> {
+  const { config, runtime } = file.harness;
+  if (config.UPLOAD_STORAGE === 'database') {
+    const rows = await queryRows<{ key: string }>(
+      runtime.database.db,
+      sql`select key from uploads union select key from upload_chunks`,
+    );
+    return rows.map((row) => row.key);
+  }
+  // A refused upload would be left as `.<key>.partial`.
+  return readdir(join(config.DATA_DIR, 'uploads')).catch(() => []);
 }
 
 describe('an uploaded file', () => {
@@ -41,6 +55,13 @@ describe('an uploaded file', () => {
     const done = await importFile(file.harness.app, admin.accessToken, 'name,phone\nAda,123\n');
     expect(done.status).toBe('failed');
     expect(await uploads()).toEqual([]);
+  });
+
+  it('leaves nothing in storage when it is refused midway, past its first megabyte', async () => {
+    const rows = Array.from({ length: 40_000 }, (_, n) => `User ${n},refused-${n}@example.com`);
+    const response = await upload(file.harness.app, admin.accessToken, `name,email\n${rows.join('\n')}\n\0\n`);
+    expect(response.statusCode, response.body).toBe(415);
+    expect(await uploadsInStorage()).toEqual([]);
   });
 });
 
