@@ -7,6 +7,7 @@ import {
   detectDelimiter,
   detectEncoding,
   parseRecords,
+  readFirstLine,
   readRecords,
 } from './csv-reader.js';
 import { mapColumns, normalizeHeader, validateRow } from './import-rows.js';
@@ -23,6 +24,15 @@ describe('reading CSV files', () => {
     for (const size of [1, 2, 3, 5, 7, 4096]) expect(await detectEncoding(chunked(utf8, size))).toBe('utf-8');
     expect(await detectEncoding(Readable.from([Buffer.from('Conceição', 'latin1')]))).toBe('windows-1252');
     expect(await detectEncoding(Readable.from([Buffer.from([0x61, 0xc3])]))).toBe('windows-1252');
+  });
+
+  it('fails to read the first line of a file whose read fails, rather than wait for ever', async () => {
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error('the storage went away'));
+      },
+    });
+    await expect(readFirstLine(failing, 'utf-8')).rejects.toThrow('the storage went away');
   });
 
   it('turns CRLF and CR into LF even when a chunk ends between CR and LF, and decodes Windows-1252', async () => {

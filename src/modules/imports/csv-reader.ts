@@ -78,7 +78,10 @@ export function detectDelimiter(headerLine: string): ',' | ';' {
 /** Reads text up to the first line break, for delimiter detection. */
 export async function readFirstLine(source: Readable, encoding: Encoding): Promise<string> {
   let text = '';
-  for await (const chunk of source.pipe(decodeToLf(encoding))) {
+  const decoded = source.pipe(decodeToLf(encoding));
+  // pipe() passes no error on: without this, a read that fails would leave the loop waiting forever.
+  source.on('error', (error) => decoded.destroy(error));
+  for await (const chunk of decoded) {
     text += chunk as string;
     const end = text.indexOf('\n');
     if (end >= 0 || text.length > 1_000_000) {

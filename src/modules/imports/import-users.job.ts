@@ -113,8 +113,15 @@ export function importUsersHandler(deps: ImportJobDeps): JobHandler<{ importId: 
     let size: number;
     try {
       size = await storage.size(record.storageKey);
-    } catch {
-      // Retrying cannot bring a missing file back: the import fails now.
+    } catch (error) {
+      const missing = (error as { code?: unknown }).code === 'ENOENT';
+      logger.warn(
+        { importId, storageKey: record.storageKey, reason: (error as Error).message },
+        missing ? 'the upload of an import is missing' : 'the upload of an import could not be read; retrying',
+      );
+      // Retrying cannot bring a missing file back: the import fails now. A storage that did not
+      // answer (the database away for a moment) may answer the next try.
+      if (!missing) throw error;
       return fail(importId, 'The uploaded file could not be read.');
     }
     const encoding = await detectEncoding(storage.open(record.storageKey));
