@@ -35,7 +35,7 @@ COPY package.json ./
 # Read at run time: the SQL migrations (and their journal), and dist/dashboard, the browser bundle.
 COPY migrations ./migrations
 COPY --from=build /app/dist ./dist
-# DATA_DIR holds uploads between the api that receives them and the worker that imports them.
+# DATA_DIR: the embedded database, outbox and uploads when run without DATABASE_URL.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 3000 3001
