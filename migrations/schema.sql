@@ -1,6 +1,27 @@
 -- The schema as migrations/ and the modules' functions/*.sql leave it: written by `npm run db:dump`,
 -- checked by a test. Do not edit it; change a migration or a function source, then dump again.
 
+CREATE TABLE api_keys (
+  id uuid NOT NULL DEFAULT gen_random_uuid(),
+  owner_id uuid NOT NULL,
+  created_by uuid,
+  name text NOT NULL,
+  key_hash text NOT NULL,
+  prefix text NOT NULL,
+  scopes text[] NOT NULL,
+  pools text[],
+  created_at timestamp(6) with time zone NOT NULL DEFAULT now(),
+  expires_at timestamp(6) with time zone NOT NULL,
+  revoked_at timestamp(6) with time zone,
+  last_used_at timestamp(6) with time zone,
+  CONSTRAINT api_keys_created_by_users_id_fk FOREIGN KEY (created_by) REFERENCES users(id),
+  CONSTRAINT api_keys_owner_id_users_id_fk FOREIGN KEY (owner_id) REFERENCES users(id),
+  CONSTRAINT api_keys_pkey PRIMARY KEY (id)
+);
+CREATE UNIQUE INDEX api_keys_key_hash_key ON public.api_keys USING btree (key_hash);
+CREATE INDEX api_keys_live_idx ON public.api_keys USING btree (created_at DESC NULLS LAST, id DESC NULLS LAST) WHERE (revoked_at IS NULL);
+CREATE INDEX api_keys_owner_idx ON public.api_keys USING btree (owner_id, created_at DESC NULLS LAST, id DESC NULLS LAST) WHERE (revoked_at IS NULL);
+
 CREATE TABLE audit_logs (
   id uuid NOT NULL DEFAULT gen_random_uuid(),
   action text NOT NULL,
@@ -194,14 +215,16 @@ CREATE INDEX user_imports_created_at_idx ON public.user_imports USING btree (cre
 CREATE TABLE users (
   id uuid NOT NULL DEFAULT gen_random_uuid(),
   name text NOT NULL,
-  email text NOT NULL,
+  email text,
   password_hash text,
   birth_date date,
   role text NOT NULL DEFAULT 'user'::text,
   email_verified_at timestamp(6) with time zone,
   created_at timestamp(6) with time zone NOT NULL DEFAULT now(),
   updated_at timestamp(6) with time zone NOT NULL DEFAULT now(),
+  kind text NOT NULL DEFAULT 'person'::text,
   CONSTRAINT users_email_normalized_check CHECK ((email = lower(btrim(email)))),
+  CONSTRAINT users_kind_check CHECK ((((kind = 'person'::text) AND (email IS NOT NULL)) OR ((kind = 'service'::text) AND (email IS NULL) AND (password_hash IS NULL)))),
   CONSTRAINT users_pkey PRIMARY KEY (id),
   CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['user'::text, 'admin'::text])))
 );

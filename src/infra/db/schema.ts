@@ -30,14 +30,20 @@ export const users = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     name: text('name').notNull(),
     // Stored trimmed and lower-cased, so one plain unique index makes e-mails case-insensitive.
-    email: text('email').notNull(),
-    // Null for imported users until they set one through forgot-password.
+    // Null for service accounts only (users_kind_check).
+    email: text('email'),
+    // Null for imported users until they set one through forgot-password, and for service accounts.
     passwordHash: text('password_hash'),
     birthDate: date('birth_date', { mode: 'string' }),
     role: text('role', { enum: ['user', 'admin'] })
       .notNull()
       .default('user'),
     emailVerifiedAt: optionalTime('email_verified_at'),
+    // A person signs in with e-mail and password; a service account is a program that has neither
+    // and authenticates with API keys only, so its keys outlive any person leaving.
+    kind: text('kind', { enum: ['person', 'service'] })
+      .notNull()
+      .default('person'),
     createdAt: createdAt(),
     updatedAt: optionalTime('updated_at').notNull().defaultNow(),
   },
@@ -45,6 +51,10 @@ export const users = pgTable(
     uniqueIndex('users_email_key').on(t.email),
     index('users_created_at_idx').on(t.createdAt.desc(), t.id.desc()),
     check('users_role_check', sql`${t.role} in ('user', 'admin')`),
+    check(
+      'users_kind_check',
+      sql`(${t.kind} = 'person' and ${t.email} is not null) or (${t.kind} = 'service' and ${t.email} is null and ${t.passwordHash} is null)`,
+    ),
     check('users_email_normalized_check', sql`${t.email} = lower(btrim(${t.email}))`),
   ],
 );
@@ -102,6 +112,37 @@ export const streamTickets = pgTable(
     expiresAt: optionalTime('expires_at').notNull(),
   },
   (t) => [index('stream_tickets_expires_at_idx').on(t.expiresAt)],
+);
+
+/**
+ * Keys that programs authenticate with (`tp_sk_…`, see modules/api-keys/key-format.ts). Only the
+ * SHA-256 of a key is kept. A revoked key keeps its row, so its owner's audit trail still names it.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ownerId: belongsTo('owner_id', () => users.id),
+    // Who made it: the owner, or the admin who made it for a service account.
+    createdBy: uuid('created_by').references(() => users.id),
+    name: text('name').notNull(),
+    keyHash: text('key_hash').notNull(),
+    // The key's first 12 characters, for people to recognise it.
+    prefix: text('prefix').notNull(),
+    scopes: text('scopes').array().notNull(),
+    // The pools it may use; null for every pool.
+    pools: text('pools').array(),
+    createdAt: createdAt(),
+    expiresAt: optionalTime('expires_at').notNull(),
+    revokedAt: optionalTime('revoked_at'),
+    lastUsedAt: optionalTime('last_used_at'),
+  },
+  (t) => [
+    // Every request made with a key is one read of this index.
+    uniqueIndex('api_keys_key_hash_key').on(t.keyHash),
+    index('api_keys_owner_idx').on(t.ownerId, t.createdAt.desc(), t.id.desc()).where(sql`${t.revokedAt} is null`),
+    index('api_keys_live_idx').on(t.createdAt.desc(), t.id.desc()).where(sql`${t.revokedAt} is null`),
+  ],
 );
 
 export const auditLogs = pgTable(

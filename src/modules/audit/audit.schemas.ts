@@ -19,7 +19,10 @@ export const AuditSummary = Type.Object({
 export const AuditDetail = Type.Object({
   id: Uuid,
   action: Type.String(),
-  user: Type.Union([Type.Object({ id: Uuid, name: Type.String(), email: Type.String() }), Type.Null()]),
+  user: Type.Union([
+    Type.Object({ id: Uuid, name: Type.String(), email: Type.Union([Type.String(), Type.Null()]) }),
+    Type.Null(),
+  ]),
   target: Type.Union([Type.Object({ type: Type.String(), id: Type.String() }), Type.Null()]),
   ip: Type.Union([Type.String(), Type.Null()]),
   userAgent: Type.Union([Type.String(), Type.Null()]),

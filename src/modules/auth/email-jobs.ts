@@ -41,10 +41,12 @@ async function linkFor(
   return `${deps.config.PUBLIC_URL}/${page}?token=${token}`;
 }
 
+/** The addressee of an e-mail: a person (service accounts have no e-mail and are never mailed). */
 async function loadUser(deps: EmailJobDeps, userId: string) {
   const user = await findUserById(deps.database.db, userId);
   if (!user) throw new PermanentJobError(`user ${userId} does not exist`);
-  return user;
+  if (user.email === null) throw new PermanentJobError(`user ${userId} has no e-mail`);
+  return { ...user, email: user.email };
 }
 
 export function welcomeEmailHandler(deps: EmailJobDeps): JobHandler<UserPayload> {

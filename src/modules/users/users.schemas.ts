@@ -6,15 +6,18 @@ import type { UserRow } from './users.sql.js';
 // Surrounding spaces are allowed: e-mails are trimmed (and lower-cased) before use.
 export const Email = Type.String({ format: 'email', maxLength: MAX_EMAIL_LENGTH, examples: ['ada@example.com'] });
 
-const Role = Type.Union([Type.Literal('user'), Type.Literal('admin')]);
+export const Role = Type.Union([Type.Literal('user'), Type.Literal('admin')]);
 
 export const User = Type.Object({
   id: Uuid,
   name: Type.String(),
-  email: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()], { description: 'Null for a service account.' }),
   birthDate: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
   role: Role,
   emailVerifiedAt: Type.Union([Timestamp, Type.Null()]),
+  kind: Type.Union([Type.Literal('person'), Type.Literal('service')], {
+    description: '`service`: a service account, which has no e-mail nor password and uses API keys.',
+  }),
   createdAt: Timestamp,
 });
 export type User = Static<typeof User>;
@@ -34,6 +37,7 @@ export function presentUser(row: UserRow): User {
     birthDate: row.birthDate,
     role: row.role,
     emailVerifiedAt: row.emailVerifiedAt?.toISOString() ?? null,
+    kind: row.kind,
     createdAt: row.createdAt.toISOString(),
   };
 }
