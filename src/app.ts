@@ -17,6 +17,7 @@ import { addSecurityHeaders } from './infra/http/security-headers.js';
 import { registerEventStreams } from './infra/http/sse.js';
 import { refuseUnstorableInput } from './infra/http/storable-input.js';
 import { registerMetrics } from './infra/metrics/metrics-routes.js';
+import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthenticator } from './modules/auth/authenticator.js';
@@ -119,7 +120,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.addHook('onClose', () => sessions.close());
   await app.register(routeAuth, {
     authenticator: createAuthenticator(deps.database, deps.accessCredentials, sessions),
-    failedStreamAttempts: { limiter: deps.rateLimiter, perMinute: deps.config.AUTH_RATE_LIMIT },
+    failedAttempts: { limiter: deps.rateLimiter, perMinute: deps.config.AUTH_RATE_LIMIT },
+    metrics: deps.metrics,
   });
   endStreamsWithTheirSessions(app, deps.database.db);
   await app.register(multipart, { throwFileSizeLimit: true });
@@ -133,6 +135,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       await api.register(tokensRoutes, { deps });
       await api.register(importsRoutes, { deps });
       await api.register(webhooksRoutes, { deps });
+      await api.register(apiKeysRoutes, { deps });
     },
     { prefix: API_PREFIX },
   );

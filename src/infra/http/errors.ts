@@ -12,7 +12,10 @@ export const ERROR_CODES = [
   'INVALID_CREDENTIALS',
   'INVALID_REFRESH_TOKEN',
   'REFRESH_TOKEN_REUSED',
+  'API_KEY_EXPIRED',
+  'API_KEY_REVOKED',
   'FORBIDDEN',
+  'SCOPE_MISSING',
   'REGISTRATION_CLOSED',
   'NOT_FOUND',
   'ROUTE_NOT_FOUND',
@@ -89,7 +92,27 @@ export const errors = {
     ),
   invalidEmailLink: () =>
     new AppError(400, 'INVALID_EMAIL_LINK', 'Invalid link', 'The link is unknown, already used or expired.'),
+  apiKeyExpired: () =>
+    new AppError(401, 'API_KEY_EXPIRED', 'API key expired', 'The API key has expired: use a new one.', undefined, {
+      'www-authenticate': 'Bearer',
+    }),
+  apiKeyRevoked: () =>
+    new AppError(401, 'API_KEY_REVOKED', 'API key revoked', 'The API key has been revoked.', undefined, {
+      'www-authenticate': 'Bearer',
+    }),
   forbidden: (detail = 'You are not allowed to do this.') => new AppError(403, 'FORBIDDEN', 'Forbidden', detail),
+  scopeMissing: (scope: string) =>
+    new AppError(
+      403,
+      'SCOPE_MISSING',
+      'Scope missing',
+      `The API key lacks the scope "${scope}".`,
+      undefined,
+      undefined,
+      { scope },
+    ),
+  apiKeyRefused: () =>
+    new AppError(403, 'FORBIDDEN', 'Forbidden', 'API keys cannot be used here: sign in as a person.'),
   registrationClosed: () =>
     new AppError(
       403,

@@ -3,6 +3,7 @@ import type { FastifyRequest, FastifyTypeProviderDefault } from 'fastify';
 import type { Static, TObject, TSchema } from 'typebox';
 import type { Role } from './principal.js';
 import { Paged, PageQuery, problems, readPage } from './schemas.js';
+import type { Scope } from './scopes.js';
 
 type App = Parameters<FastifyPluginAsyncTypebox>[0];
 
@@ -14,6 +15,8 @@ interface PageSource<T> {
 
 interface PagedListRoute<Item extends TSchema, Query extends TSchema, Params extends TObject> {
   auth: Role;
+  /** The scope an API key needs; absent, the route refuses keys. */
+  scope?: Scope;
   operationId: string;
   tags: string[];
   summary: string;
@@ -40,13 +43,13 @@ export function pagedListRoute<
   Query extends TSchema = typeof PageQuery,
   Params extends TObject = TObject,
 >(app: App, url: string, route: PagedListRoute<Item, Query, Params>): void {
-  const { auth, operationId, tags, summary, description, params, querystring = PageQuery, item, source } = route;
+  const { auth, scope, operationId, tags, summary, description, params, querystring = PageQuery, item, source } = route;
   // TypeBox's provider cannot resolve a schema that is still generic here: the route is typed by
   // this function's own parameters instead, which the schema below states to Fastify.
   app.withTypeProvider<FastifyTypeProviderDefault>().get(
     url,
     {
-      config: { auth },
+      config: { auth, ...(scope ? { scope } : {}) },
       schema: {
         operationId,
         tags,

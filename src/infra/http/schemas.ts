@@ -9,6 +9,7 @@ export const Problem = Type.Object(
     detail: Type.String(),
     code: Type.Enum(ERROR_CODES, { description: 'Stable error code: a client may switch on it.' }),
     errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+    scope: Type.Optional(Type.String({ description: 'With `SCOPE_MISSING`: the scope the API key lacks.' })),
   },
   { $id: 'Problem', description: 'An RFC 9457 problem document (application/problem+json).' },
 );

@@ -24,6 +24,10 @@ export const AUDIT_ACTIONS = [
   'job.failed',
   'webhook.created',
   'webhook.deleted',
+  'service_account.created',
+  'api_key.created',
+  'api_key.rotated',
+  'api_key.revoked',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -20,6 +20,7 @@ const routes: FastifyPluginAsyncTypebox<{ deps: AuditDeps }> = async (app, { dep
 
   pagedListRoute(app, '/logs', {
     auth: 'user',
+    scope: 'audit:read',
     operationId: 'listLogs',
     tags,
     summary: 'A page of audit entries, newest first',
@@ -48,7 +49,7 @@ const routes: FastifyPluginAsyncTypebox<{ deps: AuditDeps }> = async (app, { dep
   app.get(
     '/logs/:id',
     {
-      config: { auth: 'user' },
+      config: { auth: 'user', scope: 'audit:read' },
       schema: {
         operationId: 'getLog',
         tags,

@@ -2,13 +2,20 @@ import { createBatcher } from '../../infra/concurrency/batcher.js';
 import type { Database } from '../../infra/db/database.js';
 import { errors } from '../../infra/http/errors.js';
 import type { Authenticator } from '../../infra/http/route-auth.js';
+import { authenticateApiKey } from '../api-keys/authenticate-key.js';
+import { looksLikeApiKey } from '../api-keys/key-format.js';
 import type { AccessCredentials } from './access-credentials.js';
 import { hashSecret } from './opaque-secrets.js';
 import type { SessionCache } from './session-cache.js';
 import { findLiveSessions } from './sessions.sql.js';
 import { consumeStreamTicket } from './stream-tickets.sql.js';
 
-/** Access tokens and stream tickets, each checked against a live session (see session-cache.ts). */
+const bearerOf = (header: string | undefined) => header?.match(/^Bearer\s+(\S+)$/i)?.[1];
+
+/**
+ * Access tokens and stream tickets, each checked against a live session (see session-cache.ts),
+ * and API keys (authenticate-key.ts).
+ */
 export function createAuthenticator(
   database: Database,
   accessCredentials: AccessCredentials,
@@ -21,9 +28,14 @@ export function createAuthenticator(
     return sessionIds.map((id) => live.get(id));
   });
   return {
+    offersApiKey(header) {
+      const token = bearerOf(header);
+      return token !== undefined && looksLikeApiKey(token);
+    },
     async bearer(header) {
-      const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
+      const token = bearerOf(header);
       if (!token) throw errors.unauthenticated();
+      if (looksLikeApiKey(token)) return authenticateApiKey(database, token);
       const claims = await accessCredentials.verify(token);
       if (!claims) throw errors.unauthenticated('The access token is invalid or expired.');
       // Every request checks its session, so a logout or reset ends its access tokens at once in

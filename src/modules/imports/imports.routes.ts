@@ -57,7 +57,7 @@ const routes: FastifyPluginAsyncTypebox<{ deps: ImportsDeps }> = async (app, { d
   app.post(
     '/users/imports',
     {
-      config: { auth: 'admin' },
+      config: { auth: 'admin', scope: 'imports:write' },
       // The handler streams the file to storage and checks the part itself; the body schema is there
       // for the OpenAPI document (a `binary` format Ajv would refuse), so nothing validates against it.
       validatorCompiler: () => () => true,
@@ -128,6 +128,7 @@ const routes: FastifyPluginAsyncTypebox<{ deps: ImportsDeps }> = async (app, { d
 
   pagedListRoute(app, '/users/imports', {
     auth: 'admin',
+    scope: 'imports:write',
     operationId: 'listImports',
     tags,
     summary: 'A page of imports, newest first',
@@ -143,7 +144,7 @@ const routes: FastifyPluginAsyncTypebox<{ deps: ImportsDeps }> = async (app, { d
   app.get(
     '/users/imports/:id',
     {
-      config: { auth: 'admin' },
+      config: { auth: 'admin', scope: 'imports:write' },
       schema: {
         operationId: 'getImport',
         tags,
@@ -159,7 +160,7 @@ const routes: FastifyPluginAsyncTypebox<{ deps: ImportsDeps }> = async (app, { d
   app.get(
     '/users/imports/:id/events',
     {
-      config: { streamTicket: true, auth: 'admin' },
+      config: { streamTicket: true, auth: 'admin', scope: 'imports:write' },
       schema: {
         operationId: 'streamImportEvents',
         tags,
@@ -194,7 +195,7 @@ const routes: FastifyPluginAsyncTypebox<{ deps: ImportsDeps }> = async (app, { d
   app.get(
     '/users/imports/:id/errors.csv',
     {
-      config: { auth: 'admin' },
+      config: { auth: 'admin', scope: 'imports:write' },
       schema: {
         operationId: 'getImportErrors',
         tags,

@@ -39,7 +39,7 @@ const routes: FastifyPluginAsyncTypebox<{ deps: TokensDeps }> = async (app, { de
   app.post(
     '/tokens/lease',
     {
-      config: { auth: 'user' },
+      config: { auth: 'user', scope: 'tokens:lease' },
       schema: {
         operationId: 'leaseToken',
         tags,
@@ -82,7 +82,7 @@ const routes: FastifyPluginAsyncTypebox<{ deps: TokensDeps }> = async (app, { de
   app.get(
     '/tokens',
     {
-      config: { auth: 'user' },
+      config: { auth: 'user', scope: 'tokens:read' },
       schema: {
         operationId: 'listTokens',
         tags,
@@ -101,7 +101,7 @@ const routes: FastifyPluginAsyncTypebox<{ deps: TokensDeps }> = async (app, { de
   app.delete(
     '/tokens/active',
     {
-      config: { auth: 'admin' },
+      config: { auth: 'admin', scope: 'pools:admin' },
       schema: {
         operationId: 'clearTokens',
         tags,
@@ -116,7 +116,7 @@ const routes: FastifyPluginAsyncTypebox<{ deps: TokensDeps }> = async (app, { de
   app.get(
     '/tokens/events',
     {
-      config: { streamTicket: true, auth: 'user' },
+      config: { streamTicket: true, auth: 'user', scope: 'tokens:read' },
       schema: {
         operationId: 'streamTokenEvents',
         tags,
@@ -147,7 +147,7 @@ const routes: FastifyPluginAsyncTypebox<{ deps: TokensDeps }> = async (app, { de
   app.get(
     '/tokens/:id',
     {
-      config: { auth: 'user' },
+      config: { auth: 'user', scope: 'tokens:read' },
       schema: {
         operationId: 'getToken',
         tags,
@@ -166,6 +166,7 @@ const routes: FastifyPluginAsyncTypebox<{ deps: TokensDeps }> = async (app, { de
 
   pagedListRoute(app, '/tokens/:id/history', {
     auth: 'user',
+    scope: 'tokens:read',
     operationId: 'getTokenHistory',
     tags,
     summary: "A page of the token's leases, newest first",
@@ -189,7 +190,7 @@ const routes: FastifyPluginAsyncTypebox<{ deps: TokensDeps }> = async (app, { de
   app.post(
     '/tokens/:id/release',
     {
-      config: { auth: 'user' },
+      config: { auth: 'user', scope: 'tokens:lease' },
       schema: {
         operationId: 'releaseToken',
         tags,
@@ -214,7 +215,7 @@ const routes: FastifyPluginAsyncTypebox<{ deps: TokensDeps }> = async (app, { de
   app.get(
     '/tokens/:id/validate',
     {
-      config: { auth: 'user' },
+      config: { auth: 'user', scope: 'tokens:read' },
       schema: {
         operationId: 'validateLease',
         tags,

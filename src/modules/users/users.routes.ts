@@ -5,10 +5,19 @@ import { pagedListRoute } from '../../infra/http/paged-list-route.js';
 import { principal } from '../../infra/http/principal.js';
 import { moduleRoutes } from '../../infra/http/route-auth.js';
 import { problems } from '../../infra/http/schemas.js';
+import { insertAuditEntry } from '../audit/audit.sql.js';
 import { auditOrigin } from '../audit/audit-origin.js';
 import { type InvitationDeps, inviteUser } from './invitations.js';
-import { InviteBody, presentUser, User, UserResponse } from './users.schemas.js';
-import { countUsers, findUserById, listUsers } from './users.sql.js';
+import {
+  CreateServiceAccountBody,
+  InviteBody,
+  presentServiceAccount,
+  presentUser,
+  ServiceAccount,
+  User,
+  UserResponse,
+} from './users.schemas.js';
+import { countUsers, findUserById, insertServiceAccount, listUsers } from './users.sql.js';
 
 /** What the users' routes are built from. */
 export interface UsersDeps extends InvitationDeps {
@@ -40,6 +49,7 @@ const routes: FastifyPluginAsyncTypebox<{ deps: UsersDeps }> = async (app, { dep
   pagedListRoute(app, '/users', {
     // E-mail addresses and birth dates are private: only admins see the accounts.
     auth: 'admin',
+    scope: 'users:read',
     operationId: 'listUsers',
     tags: ['users'],
     summary: 'A page of users, newest first',
@@ -70,6 +80,39 @@ const routes: FastifyPluginAsyncTypebox<{ deps: UsersDeps }> = async (app, { dep
     async (request, reply) => {
       const user = await inviteUser(deps, principal(request), request.body, auditOrigin(request));
       return reply.status(201).send({ user: presentUser(user) });
+    },
+  );
+
+  app.post(
+    '/service-accounts',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'createServiceAccount',
+        tags: ['users'],
+        summary: 'Make a service account: an account for a program',
+        description:
+          'Admins only. A user of kind `service`, with no e-mail and no password: nobody can sign in as it. An admin ' +
+          'makes API keys for it (`POST /api-keys` with `ownerId`), which keep working whoever leaves. Listed in ' +
+          '`GET /users`. Audited as `service_account.created`.',
+        body: CreateServiceAccountBody,
+        response: { 201: ServiceAccount, ...problems(400) },
+      },
+    },
+    async (request, reply) => {
+      const caller = principal(request);
+      const account = await db.transaction(async (tx) => {
+        const row = await insertServiceAccount(tx, { name: request.body.name.trim(), role: request.body.role });
+        await insertAuditEntry(tx, {
+          action: 'service_account.created',
+          userId: caller.userId,
+          target: { type: 'user', id: row.id },
+          metadata: { role: row.role },
+          context: auditOrigin(request),
+        });
+        return row;
+      });
+      return reply.status(201).send(presentServiceAccount(account));
     },
   );
 };

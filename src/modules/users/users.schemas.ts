@@ -29,6 +29,23 @@ export const InviteBody = Type.Object(
 
 export const UserResponse = Type.Object({ user: User });
 
+export const CreateServiceAccountBody = Type.Object(
+  { name: OneLine({ maxLength: 255 }), role: Role },
+  { additionalProperties: false, examples: [{ name: 'ci-runners', role: 'user' }] },
+);
+
+export const ServiceAccount = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  role: Role,
+  kind: Type.Literal('service'),
+  createdAt: Timestamp,
+});
+
+export function presentServiceAccount(row: UserRow): Static<typeof ServiceAccount> {
+  return { id: row.id, name: row.name, role: row.role, kind: 'service', createdAt: row.createdAt.toISOString() };
+}
+
 export function presentUser(row: UserRow): User {
   return {
     id: row.id,

@@ -14,6 +14,16 @@ export async function insertUser(
   return row;
 }
 
+/** A service account: no e-mail and no password, so nobody can sign in as it; it uses API keys. */
+export async function insertServiceAccount(executor: Executor, values: { name: string; role: Role }): Promise<UserRow> {
+  const [row] = await executor
+    .insert(users)
+    .values({ ...values, kind: 'service', email: null, passwordHash: null })
+    .returning();
+  if (!row) throw new Error('insert into users returned no row');
+  return row;
+}
+
 export async function findUserByEmail(executor: Executor, email: string): Promise<UserRow | undefined> {
   const [row] = await executor.select().from(users).where(eq(users.email, email));
   return row;
