@@ -45,7 +45,7 @@ export const swaggerOptions: FastifyDynamicSwaggerOptions = {
         name: 'auth',
         description: 'Accounts and sessions: register, sign in, refresh, sign out, passwords and e-mail confirmation.',
       },
-      { name: 'users', description: 'The signed-in user and the list of accounts.' },
+      { name: 'users', description: 'The signed-in user, the list of accounts, and service accounts.' },
       {
         name: 'tokens',
         description:
@@ -58,11 +58,22 @@ export const swaggerOptions: FastifyDynamicSwaggerOptions = {
         name: 'webhooks',
         description: 'Endpoints that hear every pool event, signed (Standard Webhooks), and their delivery log.',
       },
+      {
+        name: 'api-keys',
+        description: 'Keys for programs (`tp_sk_…`), scoped, expiring, rotated with an overlap and revoked at once.',
+      },
       { name: 'health', description: 'Liveness and readiness probes.' },
     ],
     components: {
       securitySchemes: {
-        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWE' },
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'An access token from `POST /auth/login` (an opaque JWE), or an API key (`tp_sk_…`, from `POST /api-keys`), ' +
+            'which acts as its owner narrowed to its scopes: each route says which scope a key needs, or that keys ' +
+            'are refused.',
+        },
         streamTicket: { type: 'apiKey', in: 'query', name: 'ticket', description: 'From POST /auth/stream-ticket.' },
       },
     },

@@ -246,7 +246,7 @@ describe('secrets never reach a log', () => {
   it('logs a failed query without its parameters or the row PostgreSQL quotes', async () => {
     const secret = '$argon2id$v=19$m=19456,t=2,p=1$c2VjcmV0$c2VjcmV0';
     const error = await logged.harness.runtime.database.db
-      .execute(sql`insert into users (name, email, password_hash) values ('x', null, ${secret})`)
+      .execute(sql`insert into users (name, email, password_hash) values (null, 'x@example.com', ${secret})`)
       .catch((caught: unknown) => caught);
     expect(JSON.stringify(error, Object.getOwnPropertyNames(error))).toContain(secret);
     logged.harness.runtime.logger.error({ err: error }, 'a query failed');

@@ -22,6 +22,7 @@ describe('POST /auth/register', () => {
       birthDate: '1915-12-10',
       role: 'user',
       emailVerifiedAt: null,
+      kind: 'person',
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
     });
     expect(response.body).not.toContain('password');
