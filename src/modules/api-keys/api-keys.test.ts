@@ -105,6 +105,9 @@ describe('API keys', () => {
     const problem = expectProblem(refused, 403, 'SCOPE_MISSING');
     expect(problem).toMatchObject({ scope: 'tokens:lease', detail: expect.stringContaining('tokens:lease') });
     expectProblem(await call('GET', '/logs', reader.key), 403, 'SCOPE_MISSING');
+    const counted = await context.harness.runtime.metrics.getSingleMetricAsString('tokenpool_auth_total');
+    expect(counted).toMatch(/tokenpool_auth_total\{kind="api_key",outcome="scope_missing"\} [1-9]/);
+    expect(counted).toMatch(/tokenpool_auth_total\{kind="api_key",outcome="ok"\} [1-9]/);
     // Keys make no keys, sign nothing out and change no password.
     expectProblem(
       await call('POST', '/api-keys', reader.key, { body: { name: 'x', scopes: ['tokens:read'] } }),
