@@ -22,7 +22,7 @@ const EnvSchema = Type.Object({
   REDIS_URL: Type.Optional(Url),
   REDIS_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', default: 'tokenpool' }),
   // How long anything waits on PostgreSQL or Redis before it gives up: no request may hang on a
-  // dependency that is away. The README's table says what each one bounds.
+  // dependency that is away. docs/operations.md's table says what each one bounds.
   DB_CONNECT_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 60_000, default: 2000 }),
   DB_QUERY_TIMEOUT_MS: Type.Integer({ ...PositiveInt, maximum: 600_000, default: 5000 }),
   DB_IDLE_TIMEOUT_MS: Type.Integer({ ...PositiveInt, default: 10_000 }),

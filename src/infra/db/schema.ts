@@ -192,7 +192,7 @@ export const tokens = pgTable(
 /**
  * How a lease ended. A type rather than a CHECK listing the values: PostgreSQL checks a type's
  * values as it reads them, while a CHECK is read again for every statement that writes the table,
- * which two statements of every evicting lease do (see README, "Speed").
+ * which two statements of every evicting lease do (see docs/benchmarks.md).
  */
 export const leaseEndReason = pgEnum('lease_end_reason', ['expired', 'released', 'evicted', 'cleared']);
 

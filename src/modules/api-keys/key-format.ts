@@ -12,7 +12,7 @@ const VISIBLE_LENGTH = 12;
 
 /**
  * A key as scanners see it: the prefix, at least 32 random base62 characters, then the checksum
- * (the CRC32 of everything before it, in base62, zero-padded to 6). The README quotes it.
+ * (the CRC32 of everything before it, in base62, zero-padded to 6). docs/using.md quotes it.
  */
 export const API_KEY_PATTERN = /^tp_sk_([0-9A-Za-z]{32,64})([0-9A-Za-z]{6})$/;
 

@@ -98,7 +98,7 @@ export function createTokensService({ database, config, events, logger, metrics 
   // time: a second call in flight would only wait for the first one's pool lock (evicting batches
   // hold the pool exclusively), while the requests it took could have joined the next batch. One at
   // a time, batches grow and their number falls: 1.1x to 1.3x the leases a second, at pools of 100
-  // and 100,000, in alternating runs against four in flight (see README, "Speed").
+  // and 100,000, in alternating runs against four in flight (see docs/benchmarks.md).
   const leaseBatched = createBatcher(leaseBatch, { maxInFlight: 1 });
   // A lease is answered once it is on disk: where it commits without waiting (see leaseTokens), after
   // a flush that began after its batch committed. One flush at a time serves every answer waiting
