@@ -61,6 +61,19 @@ async function bareFastify(): Promise<LoadResult> {
 }
 
 type Target = 'lease' | 'me';
+/** What the load authenticates with: the admin's access token, or an API key of the admin's. */
+type Credential = 'access-token' | 'api-key';
+
+/** An API key of the signed-in admin's that may lease for anyone (leases take a new userId each). */
+async function apiKeyFor(apiUrl: string, accessToken: string): Promise<string> {
+  const created = await fetch(`${apiUrl}/api/v1/api-keys`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+    body: JSON.stringify({ name: 'bench', scopes: ['tokens:lease', 'pools:admin'] }),
+  });
+  if (created.status !== 201) throw new Error(`could not make an API key: ${created.status} ${await created.text()}`);
+  return ((await created.json()) as { key: string }).key;
+}
 
 async function service(
   base: string,
@@ -68,8 +81,9 @@ async function service(
   poolSize: number,
   processes: number,
   target: Target = 'lease',
+  credential: Credential = 'access-token',
 ): Promise<LoadResult> {
-  const name = `tokenpool_bench_service_${poolSize}_${processes}_${target}`;
+  const name = `tokenpool_bench_service_${poolSize}_${processes}_${target}_${credential.replace('-', '_')}`;
   const url = await freshDatabase(base, name);
   const dataDir = await mkdtemp(join(tmpdir(), 'tokenpool-bench-'));
   const admin = { email: 'bench@example.com', password: 'bench password' };
@@ -97,6 +111,7 @@ async function service(
       body: JSON.stringify(admin),
     });
     const { accessToken } = (await login.json()) as { accessToken: string };
+    const bearer = credential === 'api-key' ? await apiKeyFor(api.url, accessToken) : accessToken;
     const request =
       target === 'lease'
         ? {
@@ -107,7 +122,7 @@ async function service(
         : { url: `${api.url}/api/v1/users/me` };
     return await runLoad({
       ...request,
-      headers: { authorization: `Bearer ${accessToken}` },
+      headers: { authorization: `Bearer ${bearer}` },
       connections: CONNECTIONS,
       durationMs: SECONDS * 1000,
       warmupMs: WARMUP_MS,
@@ -141,12 +156,14 @@ export async function tokensBenchmark(base: string, redisUrl: string): Promise<s
       { key: 'lease-large', pool: 100_000, processes: 1 },
       { key: 'lease-2', pool: 100, processes: 2 },
       { key: 'lease-large-2', pool: 100_000, processes: 2 },
-    ].map(({ key, pool, processes }) => ({
+      { key: 'lease-key', pool: 100, processes: 1, credential: 'api-key' as const },
+      { key: 'lease-large-key', pool: 100_000, processes: 1, credential: 'api-key' as const },
+    ].map(({ key, pool, processes, credential = 'access-token' as Credential }) => ({
       key,
-      label: `POST /tokens/lease, pool ${pool.toLocaleString('en')}, ${processes === 1 ? '1 process' : `WEB_CONCURRENCY=${processes}`}`,
+      label: `POST /tokens/lease, pool ${pool.toLocaleString('en')}, ${processes === 1 ? '1 process' : `WEB_CONCURRENCY=${processes}`}${credential === 'api-key' ? ', with an API key' : ''}`,
       expected: '201',
       ratio: true,
-      run: () => service(base, redisUrl, pool, processes),
+      run: () => service(base, redisUrl, pool, processes, 'lease', credential),
     })),
     // A read that takes no lock: what a second HTTP process does where the pool's lock does not decide.
     ...[1, 2].map((processes) => ({
@@ -192,6 +209,8 @@ export async function tokensBenchmark(base: string, redisUrl: string): Promise<s
       'leases per second at pool 100,000 (free tokens, mostly), two HTTP processes vs one',
     ),
     ...compare('me', 'me-2', 'reads of /users/me per second, two HTTP processes vs one'),
+    ...compare('lease', 'lease-key', 'leases per second at pool 100, an API key vs an access token'),
+    ...compare('lease-large', 'lease-large-key', 'leases per second at pool 100,000, an API key vs an access token'),
     errors.length > 0
       ? `failed answers: ${JSON.stringify(errors)}`
       : 'every answer succeeded (201 for leases, 200 for reads)',
