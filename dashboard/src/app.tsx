@@ -8,6 +8,7 @@ import { ForgotPassword } from './pages/account/forgot-password.js';
 import { ResetPassword } from './pages/account/reset-password.js';
 import { SignIn } from './pages/account/sign-in.js';
 import { VerifyEmail } from './pages/account/verify-email.js';
+import { ApiKeysPage } from './pages/api-keys/api-keys-page.js';
 import { AuditEntryPage } from './pages/audit/audit-entry-page.js';
 import { AuditPage } from './pages/audit/audit-page.js';
 import { ImportPage } from './pages/imports/import-page.js';
@@ -57,6 +58,7 @@ function signedInPage({ path, query }: Location, me: User) {
       <WebhooksPage page={pageNumber(query)} />
     );
   }
+  if (path === PAGES.apiKeys) return <ApiKeysPage me={me} page={pageNumber(query)} />;
   return <NotFound />;
 }
 

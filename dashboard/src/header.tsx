@@ -9,6 +9,7 @@ const SECTIONS = [
   { href: '/users', label: 'Users', admin: true, owns: (path: string) => path === '/users' },
   { href: '/audit', label: 'Audit log', admin: false, owns: (path: string) => path.startsWith('/audit') },
   { href: '/webhooks', label: 'Webhooks', admin: true, owns: (path: string) => path.startsWith('/webhooks') },
+  { href: '/api-keys', label: 'API keys', admin: false, owns: (path: string) => path === '/api-keys' },
 ];
 
 export function Header({ me, path }: { me: User; path: string }) {

@@ -15,4 +15,5 @@ export const DASHBOARD_PAGES = {
   auditEntry: '/audit/:id',
   webhooks: '/webhooks',
   webhookDeliveries: '/webhooks/:id',
+  apiKeys: '/api-keys',
 } as const;

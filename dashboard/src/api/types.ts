@@ -2,6 +2,10 @@
 import type { Static } from 'typebox';
 import type { Problem as ProblemSchema } from '../../../src/infra/http/schemas.js';
 import type {
+  ApiKey as ApiKeySchema,
+  CreatedApiKey as CreatedApiKeySchema,
+} from '../../../src/modules/api-keys/api-keys.schemas.js';
+import type {
   AuditDetail as AuditDetailSchema,
   AuditSummary as AuditSummarySchema,
 } from '../../../src/modules/audit/audit.schemas.js';
@@ -14,7 +18,7 @@ import type {
   TokenDetail as TokenDetailSchema,
   TokenList as TokenListSchema,
 } from '../../../src/modules/tokens/tokens.schemas.js';
-import type { User } from '../../../src/modules/users/users.schemas.js';
+import type { ServiceAccount as ServiceAccountSchema, User } from '../../../src/modules/users/users.schemas.js';
 import type {
   CreatedWebhook as CreatedWebhookSchema,
   WebhookDelivery as WebhookDeliverySchema,
@@ -41,6 +45,9 @@ export type WebhookEndpoint = Static<typeof WebhookEndpointSchema>;
 export type WebhookEvent = WebhookEndpoint['events'][number];
 export type CreatedWebhook = Static<typeof CreatedWebhookSchema>;
 export type WebhookDelivery = Static<typeof WebhookDeliverySchema>;
+export type ApiKey = Static<typeof ApiKeySchema>;
+export type CreatedApiKey = Static<typeof CreatedApiKeySchema>;
+export type ServiceAccount = Static<typeof ServiceAccountSchema>;
 
 export interface Page<T> {
   data: T[];

@@ -2,11 +2,13 @@ import type { InputHTMLAttributes } from 'preact';
 
 interface FieldProps {
   name: string;
-  type?: 'email' | 'password' | 'text';
+  type?: 'email' | 'password' | 'text' | 'number';
   autoComplete?: string;
   required?: boolean;
   minLength?: number;
   maxLength?: number;
+  min?: number;
+  max?: number;
   label: string;
   value: string;
   onValue(value: string): void;
@@ -18,7 +20,7 @@ interface FieldProps {
 export function Field({ name, label, value, onValue, error, hint, type = 'text', ...input }: FieldProps) {
   const id = `field-${name}`;
   const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
-  // Preact types each input `type` with its own attributes; these three share all the ones used here.
+  // Preact types each input `type` with its own attributes; these four share all the ones used here.
   const attributes = { ...input, type } as InputHTMLAttributes<HTMLInputElement>;
   return (
     <div class="field">
