@@ -386,6 +386,99 @@ describe.skipIf(!browserAvailable)('the dashboard in a real browser', () => {
     await expect.poll(() => row.count()).toBe(0);
   });
 
+  it('makes a service account and a key for it, shown once; the key leases, is rotated, then revoked after confirming', async () => {
+    const leaseWith = (key: string) =>
+      fetch(`${base}/api/v1/tokens/lease`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+    const releaseWith = (key: string, tokenId: string) =>
+      fetch(`${base}/api/v1/tokens/${tokenId}/release`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}` },
+      });
+    const rowOf = (key: string) => page.locator('tbody tr', { hasText: key.slice(0, 12) });
+    const shownKey = page.getByLabel(/^New API key/);
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+
+    await goTo(page, 'API keys');
+    await eventually(async () => expect(await heading(page)).toBe('API keys'));
+    await page.getByLabel('Service account name').fill('ci-runners');
+    await page.getByLabel('Role').selectOption('user');
+    await page.getByRole('button', { name: 'Make the service account' }).click();
+    const owner = page.getByLabel('Owner');
+    await eventually(async () => expect(await owner.locator('option', { hasText: 'ci-runners' }).count()).toBe(1));
+    await owner.selectOption({ label: 'ci-runners (service account, user)' });
+    const accountId = await owner.inputValue();
+    // The account's role may not hold the admin scopes, so the form stops offering them.
+    await eventually(async () => expect(await page.getByLabel('pools:admin').count()).toBe(0));
+    await page.getByLabel('Name', { exact: true }).fill('ci');
+    await page.getByLabel('tokens:lease').check();
+    await page.getByRole('button', { name: 'Make the key' }).click();
+
+    // Shown once, with its warning and a copy button that really copies it.
+    const key = await shownKey.inputValue();
+    expect(key).toMatch(/^tp_sk_[0-9A-Za-z]{38}$/);
+    expect(await page.getByRole('status').filter({ has: shownKey }).innerText()).toContain('will not be shown again');
+    await page.getByRole('button', { name: 'Copy the key' }).click();
+    await eventually(async () => expect(await page.getByText('Copied.').count()).toBe(1));
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
+    await expect.poll(() => rowOf(key).count()).toBe(1);
+    const listed = await rowOf(key).innerText();
+    expect(listed).toMatch(/ci\s+tp_sk_\w{6}…\s+tokens:lease\s+all\s+ci-runners\s/);
+    expect(listed).toContain('never');
+    expect(await page.locator('table').innerHTML()).not.toContain(key.slice(12));
+    await screenshot(page, 'api-keys');
+
+    // The key leases as the service account.
+    const leased = await leaseWith(key);
+    expect(leased.status).toBe(201);
+    const lease = (await leased.json()) as { tokenId: string; userId: string };
+    expect(lease.userId).toBe(accountId);
+    expect((await releaseWith(key, lease.tokenId)).ok).toBe(true);
+    // Gone for good once the page is left; the list shows the use.
+    await page.reload();
+    await expect.poll(() => rowOf(key).count()).toBe(1);
+    expect(await shownKey.count()).toBe(0);
+    expect(await rowOf(key).innerText()).not.toContain('never');
+
+    // Rotated with the default overlap: a new key, shown once the same way; the old one works on.
+    await rowOf(key)
+      .getByRole('button', { name: /^Rotate/ })
+      .click();
+    const dialog = page.getByRole('dialog');
+    expect(await dialog.getByLabel('Overlap (seconds)').inputValue()).toBe('86400');
+    await dialog.getByRole('button', { name: 'Rotate' }).click();
+    await eventually(async () => expect(await shownKey.inputValue()).not.toBe(key));
+    const rotated = await shownKey.inputValue();
+    expect(rotated).toMatch(/^tp_sk_[0-9A-Za-z]{38}$/);
+    expect(await page.getByRole('status').filter({ has: shownKey }).innerText()).toContain('will not be shown again');
+    await expect.poll(() => rowOf(rotated).count()).toBe(1);
+    expect(await rowOf(rotated).innerText()).toContain('tokens:lease');
+    const again = await leaseWith(rotated);
+    expect(again.status).toBe(201);
+    expect((await releaseWith(key, ((await again.json()) as { tokenId: string }).tokenId)).ok).toBe(true);
+
+    // Revoked only once confirmed; then it leaves the list and answers 401 at once. The old key too.
+    for (const secret of [rotated, key]) {
+      await rowOf(secret)
+        .getByRole('button', { name: /^Revoke/ })
+        .click();
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      expect(await rowOf(secret).count()).toBe(1);
+      await rowOf(secret)
+        .getByRole('button', { name: /^Revoke/ })
+        .click();
+      await dialog.getByRole('button', { name: 'Revoke' }).click();
+      await expect.poll(() => rowOf(secret).count()).toBe(0);
+      const refused = await leaseWith(secret);
+      expect(refused.status).toBe(401);
+      expect(((await refused.json()) as { code: string }).code).toBe('API_KEY_REVOKED');
+    }
+  });
+
   it('keeps the session alive by refreshing it, in two tabs at once, then signs out cleanly', async () => {
     const [me] = await queryRows<{ id: string }>(
       harness.runtime.database.db,
@@ -491,7 +584,7 @@ describe.skipIf(!browserAvailable)('the dashboard in a real browser', () => {
     await eventually(async () => expect(await tab.locator('.grid a').count()).toBe(POOL));
     await screenshot(tab, 'pool-phone');
 
-    for (const path of ['/', '/imports', '/users', '/audit', '/webhooks']) {
+    for (const path of ['/', '/imports', '/users', '/audit', '/webhooks', '/api-keys']) {
       await tab.goto(`${base}${path}`);
       await tab.locator('h1').waitFor();
       await tab.locator('.loading').waitFor({ state: 'detached' });
