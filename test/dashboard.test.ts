@@ -567,6 +567,17 @@ describe.skipIf(!browserAvailable)('the dashboard in a real browser', () => {
     // A user sees no admin controls.
     expect(await tab.getByRole('link', { name: 'Imports' }).count()).toBe(0);
     expect(await tab.getByRole('button', { name: 'Clear all leases' }).count()).toBe(0);
+    // Their API keys page offers only the scopes a user's key may hold, and no service accounts.
+    await tab.getByRole('link', { name: 'API keys' }).click();
+    await eventually(async () => expect(await heading(tab)).toBe('API keys'));
+    const scopes = tab.locator('input[name="scopes"]');
+    expect(await scopes.evaluateAll((inputs) => inputs.map((input) => (input as HTMLInputElement).value))).toEqual([
+      'tokens:read',
+      'tokens:lease',
+      'audit:read',
+    ]);
+    expect(await tab.getByLabel('Owner').count()).toBe(0);
+    expect(await tab.getByRole('button', { name: 'Make the service account' }).count()).toBe(0);
     await visitor.close();
   });
 
