@@ -29,10 +29,11 @@ async function peakRssMb(pid: number): Promise<number> {
 
 function serviceEnv(url: string, redisUrl: string, dataDir: string) {
   return {
-    // A prefix of its own: queued jobs are named by their row id, which starts again at 1 in the
-    // fresh database, and BullMQ ignores a job whose name an earlier run left behind.
+    // A prefix of its own, so that nothing of this run mixes with another's keys.
     REDIS_PREFIX: `tokenpool-bench-import-${randomBytes(4).toString('hex')}`,
     NODE_ENV: 'production',
+    // No SMTP server here: the welcome e-mails stay files.
+    MAIL_TRANSPORT: 'outbox',
     JWT_SECRET: 'a benchmark secret that is at least thirty-two bytes long',
     DATABASE_URL: url,
     REDIS_URL: redisUrl,

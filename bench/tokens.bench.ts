@@ -92,6 +92,8 @@ async function service(
     'api',
     {
       NODE_ENV: 'production',
+      // No SMTP server here: e-mails stay files.
+      MAIL_TRANSPORT: 'outbox',
       JWT_SECRET: 'a benchmark secret that is at least thirty-two bytes long',
       DATABASE_URL: url,
       REDIS_URL: redisUrl,
