@@ -88,6 +88,35 @@ const routeAuthPlugin: FastifyPluginAsync<RouteAuthOptions> = async (
     labelNames: ['kind', 'outcome'],
   });
 
+  // Addresses whose failed API keys went past the limit, until when: refused before any lookup.
+  const keyGuessers = new Map<string, number>();
+
+  /**
+   * Runs an API key's authentication. A key is a high-entropy secret, not a password: nothing is
+   * guessed by trying, so a failure is counted once it happened (a burst may look up a few more
+   * keys than the limit) and a success costs nothing, however many requests a service sends at
+   * once. An address past the limit is refused before any lookup, in every process that saw one of
+   * its failures (the count is shared).
+   */
+  async function limitKeyFailures(request: FastifyRequest, authenticate: () => Promise<Principal>) {
+    const network = clientNetwork(request.ip);
+    const now = Date.now();
+    const until = keyGuessers.get(network) ?? 0;
+    if (until > now) throw errors.rateLimited(Math.max(1, Math.ceil((until - now) / 1000)));
+    try {
+      return await authenticate();
+    } catch (error) {
+      if (!(error instanceof AppError && error.status === 401)) throw error;
+      const { limiter, perMinute } = failedAttempts;
+      const counted = await limiter.hit(`api-key-failed:ip:${network}`, perMinute, FAILED_ATTEMPTS_WINDOW_MS);
+      if (counted.allowed) throw error;
+      if (keyGuessers.size > 10_000)
+        for (const [address, end] of keyGuessers) if (end <= now) keyGuessers.delete(address);
+      keyGuessers.set(network, now + counted.retryAfterMs);
+      throw errors.rateLimited(Math.max(1, Math.ceil(counted.retryAfterMs / 1000)));
+    }
+  }
+
   /** Runs an authentication, counting its failures against the caller's IP in `counterName`. */
   async function limitFailures(
     request: FastifyRequest,
@@ -139,8 +168,7 @@ const routeAuthPlugin: FastifyPluginAsync<RouteAuthOptions> = async (
         const ticket = (request.query as Record<string, string>).ticket as string;
         return limitFailures(request, 'stream-auth-failed', () => authenticator.ticket(ticket));
       }
-      if (kind === 'api_key')
-        return limitFailures(request, 'api-key-failed', () => authenticator.bearer(authorization));
+      if (kind === 'api_key') return limitKeyFailures(request, () => authenticator.bearer(authorization));
       return acceptsTicket
         ? limitFailures(request, 'stream-auth-failed', () => authenticator.bearer(authorization))
         : authenticator.bearer(authorization);
