@@ -1,5 +1,5 @@
 import { and, count, desc, eq, gt, inArray, isNull, type SQL, sql } from 'drizzle-orm';
-import type { Database, Executor, Statement } from '../../infra/db/database.js';
+import { type Database, type Executor, pgArray, type Statement } from '../../infra/db/database.js';
 import { apiKeys } from '../../infra/db/schema.js';
 import type { Role } from '../../infra/http/principal.js';
 
@@ -33,14 +33,15 @@ export async function insertApiKey(
 
 const FIND_API_KEY: Statement = {
   name: 'find_api_key',
-  text: `select k.id, k.owner_id as "ownerId", u.role, k.scopes, k.pools,
+  text: `select k.key_hash as "keyHash", k.id, k.owner_id as "ownerId", u.role, k.scopes, k.pools,
                 k.revoked_at is not null as revoked, k.expires_at <= now() as expired,
                 k.last_used_at is null or k.last_used_at <= now() - interval '${LAST_USE_RESOLUTION}' as "useDue"
            from api_keys k join users u on u.id = k.owner_id
-          where k.key_hash = $1`,
+          where k.key_hash = any($1::text[])`,
 };
 
 export interface KeyLookup {
+  keyHash: string;
   id: string;
   ownerId: string;
   /** The owner's role now: a key follows its owner's demotion at once. */
@@ -55,12 +56,12 @@ export interface KeyLookup {
 }
 
 /**
- * findApiKey: the key with this hash, with its owner's role and its state by the database clock.
- * Every request made with a key runs it, so it is one read of the unique index, prepared.
+ * findApiKeys: the keys with these hashes, each with its owner's role and its state by the database
+ * clock. Every request made with a key runs it (concurrent ones share one call), so it is one
+ * prepared read of the unique index.
  */
-export async function findApiKey(database: Database, keyHash: string): Promise<KeyLookup | undefined> {
-  const [row] = await database.query<KeyLookup>(FIND_API_KEY, [keyHash]);
-  return row;
+export async function findApiKeys(database: Database, keyHashes: string[]): Promise<KeyLookup[]> {
+  return database.query<KeyLookup>(FIND_API_KEY, [pgArray(keyHashes)]);
 }
 
 const RECORD_KEY_USE: Statement = {

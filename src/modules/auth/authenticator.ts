@@ -2,7 +2,7 @@ import { createBatcher } from '../../infra/concurrency/batcher.js';
 import type { Database } from '../../infra/db/database.js';
 import { errors } from '../../infra/http/errors.js';
 import type { Authenticator } from '../../infra/http/route-auth.js';
-import { authenticateApiKey } from '../api-keys/authenticate-key.js';
+import { createApiKeyAuthenticator } from '../api-keys/authenticate-key.js';
 import { looksLikeApiKey } from '../api-keys/key-format.js';
 import type { AccessCredentials } from './access-credentials.js';
 import { hashSecret } from './opaque-secrets.js';
@@ -27,6 +27,7 @@ export function createAuthenticator(
     const live = new Map((await findLiveSessions(database, sessionIds)).map((row) => [row.sessionId, row]));
     return sessionIds.map((id) => live.get(id));
   });
+  const apiKey = createApiKeyAuthenticator(database);
   return {
     offersApiKey(header) {
       const token = bearerOf(header);
@@ -35,7 +36,7 @@ export function createAuthenticator(
     async bearer(header) {
       const token = bearerOf(header);
       if (!token) throw errors.unauthenticated();
-      if (looksLikeApiKey(token)) return authenticateApiKey(database, token);
+      if (looksLikeApiKey(token)) return apiKey(token);
       const claims = await accessCredentials.verify(token);
       if (!claims) throw errors.unauthenticated('The access token is invalid or expired.');
       // Every request checks its session, so a logout or reset ends its access tokens at once in
