@@ -173,10 +173,13 @@ export const errors = {
       `At most ${limit} endpoints may be registered; delete one first.`,
     ),
   emailTaken: () => new AppError(409, 'EMAIL_TAKEN', 'E-mail taken', 'An account with this e-mail already exists.'),
-  rateLimited: (retryAfterSeconds: number) =>
-    new AppError(429, 'RATE_LIMITED', 'Too many requests', `Try again in ${retryAfterSeconds} seconds.`, undefined, {
-      'retry-after': String(retryAfterSeconds),
-    }),
+  /** `retryAfterMs` until the refusing window ends, said in whole seconds (at least one). */
+  rateLimited: (retryAfterMs: number) => {
+    const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    return new AppError(429, 'RATE_LIMITED', 'Too many requests', `Try again in ${seconds} seconds.`, undefined, {
+      'retry-after': String(seconds),
+    });
+  },
   tooManyStreams: (limit: number) =>
     new AppError(
       429,

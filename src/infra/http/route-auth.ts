@@ -102,7 +102,7 @@ const routeAuthPlugin: FastifyPluginAsync<RouteAuthOptions> = async (
     const network = clientNetwork(request.ip);
     const now = Date.now();
     const until = keyGuessers.get(network) ?? 0;
-    if (until > now) throw errors.rateLimited(Math.max(1, Math.ceil((until - now) / 1000)));
+    if (until > now) throw errors.rateLimited(until - now);
     try {
       return await authenticate();
     } catch (error) {
@@ -113,7 +113,7 @@ const routeAuthPlugin: FastifyPluginAsync<RouteAuthOptions> = async (
       if (keyGuessers.size > 10_000)
         for (const [address, end] of keyGuessers) if (end <= now) keyGuessers.delete(address);
       keyGuessers.set(network, now + counted.retryAfterMs);
-      throw errors.rateLimited(Math.max(1, Math.ceil(counted.retryAfterMs / 1000)));
+      throw errors.rateLimited(counted.retryAfterMs);
     }
   }
 
@@ -128,7 +128,7 @@ const routeAuthPlugin: FastifyPluginAsync<RouteAuthOptions> = async (
     // Counted before the check, as a failure, so attempts sent together cannot race past the limit;
     // handed back unless it failed.
     const slot = await limiter.reserve([{ key, limit: perMinute, windowMs: FAILED_ATTEMPTS_WINDOW_MS }]);
-    if (!slot.allowed) throw errors.rateLimited(Math.max(1, Math.ceil(slot.retryAfterMs / 1000)));
+    if (!slot.allowed) throw errors.rateLimited(slot.retryAfterMs);
     let failed = false;
     try {
       return await authenticate();

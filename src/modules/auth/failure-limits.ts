@@ -16,7 +16,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A 429 whose Retry-After waits for the last of the refusing windows. */
 export const refuse = (...results: Array<{ retryAfterMs: number }>) =>
-  errors.rateLimited(Math.max(1, Math.ceil(Math.max(...results.map((r) => r.retryAfterMs)) / 1000)));
+  errors.rateLimited(Math.max(...results.map((r) => r.retryAfterMs)));
 
 const allowedOrRefuse = (result: RateLimitResult) => {
   if (!result.allowed) throw refuse(result);
