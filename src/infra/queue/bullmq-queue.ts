@@ -166,22 +166,29 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
     return taken;
   };
 
+  /**
+   * What Redis answers about jobs this process claimed, within sendTimeoutMs; if it cannot answer,
+   * the claims are handed back at once for the next round rather than left to lapse.
+   */
+  const onRedis = async <T>(claimed: Array<{ id: string }>, work: Promise<T>, what: string): Promise<T> => {
+    try {
+      return await withTimeout(work, sendTimeoutMs, what);
+    } catch (error) {
+      await releaseClaimsOf(
+        db,
+        relayId,
+        claimed.map((job) => job.id),
+      ).catch(() => {});
+      throw error;
+    }
+  };
+
   const relaying = serialRounds(
     async () => {
       // Claimed for twice the time a send may take: long enough, and soon free if this dies.
       const jobs = await claimForRelay(db, relayId, RELAY_BATCH, 2 * sendTimeoutMs);
       if (jobs.length === 0) return false;
-      let taken: Handover[];
-      try {
-        taken = await withTimeout(handOver(jobs), sendTimeoutMs, 'queueing jobs on Redis');
-      } catch (error) {
-        await releaseClaimsOf(
-          db,
-          relayId,
-          jobs.map((job) => job.id),
-        ).catch(() => {});
-        throw error;
-      }
+      const taken = await onRedis(jobs, handOver(jobs), 'queueing jobs on Redis');
       await markRelayed(
         db,
         relayId,
@@ -220,21 +227,11 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
     async () => {
       const relayed = await claimRelayedForCheck(db, relayId, RELAY_BATCH, checkAfterMs, 2 * sendTimeoutMs);
       if (relayed.length === 0) return false;
-      let states: string[];
-      try {
-        states = await withTimeout(
-          Promise.all(relayed.map((job) => queue.getJobState(job.queueId))),
-          sendTimeoutMs,
-          'checking relayed jobs on Redis',
-        );
-      } catch (error) {
-        await releaseClaimsOf(
-          db,
-          relayId,
-          relayed.map((job) => job.id),
-        ).catch(() => {});
-        throw error;
-      }
+      const states = await onRedis(
+        relayed,
+        Promise.all(relayed.map((job) => queue.getJobState(job.queueId))),
+        'checking relayed jobs on Redis',
+      );
       const checks = relayed.map((job, index) => {
         const reported = states[index] ?? 'unknown';
         return { ...job, reported, state: CHECKED[reported] ?? ('lost' as const) };
